@@ -1,0 +1,120 @@
+"""The `ascms-tui` command: opens the app, and serves batch use through subcommands.
+
+Textual is imported only when the app is opened, so batch commands (import,
+export, report, sync from cron) start fast and never need a terminal UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import paths
+from .store import Store, StoreError
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ascms-tui",
+        description="Offline companion to AS-CMS for Attendance Service case managers.",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help=f"database file (default: ${paths.DB_ENV}, else the user data directory)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="open the app on a demo caseload (a separate database)")
+    demo.add_argument("--reset", action="store_true", help="rebuild the demo caseload from scratch")
+    demo.add_argument("--generate", action="store_true", help="write a generated caseload file instead of opening the app")
+    demo.add_argument("--cases", type=int, default=40, metavar="N", help="cases to generate (default 40)")
+    demo.add_argument("--activities-per-case", type=float, metavar="N", help="records per case for large datasets")
+    demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    demo.add_argument("--out", metavar="FILE", help="with --generate: the file to write")
+
+    import_ = commands.add_parser("import", help="import cases from an ascms-tui/1 JSON file (all or nothing)")
+    import_.add_argument("file", metavar="FILE")
+
+    export = commands.add_parser("export", help="export cases as ascms-tui/1 JSON")
+    export.add_argument("--case", metavar="NUMBER", help="only this case")
+    export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {None: _open_app, "demo": _demo, "import": _import, "export": _export}[args.command]
+    try:
+        return handler(args)
+    except StoreError as error:
+        print(f"ascms-tui: {error}", file=sys.stderr)
+        return EXIT_PROBLEM
+
+
+def _open_app(args: argparse.Namespace) -> int:
+    return _run_app(paths.database_path(args.db), title="AS-CMS offline")
+
+
+def _run_app(db_path: Path, *, title: str) -> int:
+    from .app import AscmsApp  # Textual loads only here.
+
+    AscmsApp(db_path=db_path, title=title).run()
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    if args.generate:
+        if not args.out:
+            print("ascms-tui demo --generate needs --out FILE", file=sys.stderr)
+            return EXIT_USAGE
+        counts = demo.write_caseload(
+            args.out, args.cases, seed=args.seed, activities_per_case=args.activities_per_case
+        )
+        print(f"Wrote {counts['cases']:,} cases and {counts['records']:,} records to {args.out}")
+        return EXIT_OK
+    db_path = Path(args.db).expanduser() if args.db else paths.demo_database_path()
+    if db_path == paths.database_path(None):
+        print("ascms-tui: the demo will not open your real database; give another --db", file=sys.stderr)
+        return EXIT_USAGE
+    demo.ensure_demo_database(db_path, reset=args.reset, cases=args.cases, seed=args.seed)
+    return _run_app(db_path, title="AS-CMS offline — DEMO caseload")
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .interchange import InterchangeError, import_file
+
+    with Store(paths.database_path(args.db)) as store:
+        try:
+            summary = import_file(store, args.file)
+        except InterchangeError as error:
+            print(error, file=sys.stderr)
+            return EXIT_PROBLEM
+    print(
+        f"Imported {summary.cases:,} cases and {summary.records:,} records from {args.file}; "
+        f"{summary.queued:,} queued for upload to AS-CMS."
+    )
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .interchange import write_export
+
+    with Store(paths.database_path(args.db)) as store:
+        try:
+            count = write_export(store, args.output, args.case)
+        except LookupError as error:
+            print(f"ascms-tui: {error.args[0]}", file=sys.stderr)
+            return EXIT_PROBLEM
+    if args.output:
+        print(f"Exported {count:,} cases to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

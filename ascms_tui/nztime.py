@@ -1,0 +1,49 @@
+"""Time in New Zealand: stored in UTC, shown in Pacific/Auckland."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+NZ = ZoneInfo("Pacific/Auckland")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def nz_today() -> date:
+    return datetime.now(NZ).date()
+
+
+def to_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a date-time needs a time-zone offset")
+    return value.astimezone(UTC)
+
+
+def nz_date(value: datetime) -> date:
+    """The calendar date in New Zealand of an instant (what reporting uses)."""
+    return to_utc(value).astimezone(NZ).date()
+
+
+def nz_midnight(day: date) -> datetime:
+    """Start of an NZ calendar day, as a UTC instant (all-day events)."""
+    return datetime.combine(day, time(0, 0), NZ).astimezone(UTC)
+
+
+def format_nz_date(day: date) -> str:
+    """AS-CMS style: 4/06/2026."""
+    return f"{day.day}/{day.month:02d}/{day.year}"
+
+
+def format_nz_time(value: datetime) -> str:
+    """AS-CMS style: 2:00 pm."""
+    local = to_utc(value).astimezone(NZ)
+    hour = local.hour % 12 or 12
+    return f"{hour}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
+
+
+def format_nz_datetime(value: datetime) -> str:
+    """AS-CMS style: 4/06/2026, 2:00 pm."""
+    return f"{format_nz_date(nz_date(value))}, {format_nz_time(value)}"

@@ -1,0 +1,181 @@
+"""The local database's schema, as forward migrations.
+
+A migration, once released, is never edited: a laptop may hold a file at any
+earlier version. Add a new step instead. Each step runs in one transaction
+together with the bump of `PRAGMA user_version`.
+"""
+
+from __future__ import annotations
+
+# Columns shared by every record that belongs to a case.
+_CASE_RECORD = """
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    server_id TEXT UNIQUE,
+    server_version TEXT,
+    recorded_at TEXT NOT NULL"""
+
+_TIME_SPENT = """
+    hours INTEGER NOT NULL DEFAULT 0,
+    minutes INTEGER NOT NULL DEFAULT 0"""
+
+V1 = f"""
+CREATE TABLE cases (
+    id TEXT PRIMARY KEY,
+    server_id TEXT UNIQUE,
+    server_version TEXT,
+    case_number TEXT NOT NULL UNIQUE,
+    case_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_reason TEXT,
+    referral_date TEXT NOT NULL,
+    migrated INTEGER NOT NULL DEFAULT 0,
+    case_owner TEXT,
+    catchment TEXT,
+    student_name TEXT NOT NULL,
+    student_known_as TEXT,
+    student_nsn TEXT,
+    student_date_of_birth TEXT,
+    student_gender TEXT,
+    student_year_level INTEGER,
+    student_ethnicity TEXT,
+    student_iwi TEXT,
+    school_name TEXT,
+    school_number TEXT,
+    school_primary_contact TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX cases_referral ON cases(referral_date);
+
+CREATE TABLE contacts ({_CASE_RECORD},
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    phone TEXT,
+    email TEXT,
+    address TEXT,
+    preferred_contact_method TEXT,
+    details_current INTEGER NOT NULL DEFAULT 0,
+    details_confirmed_on TEXT
+);
+CREATE INDEX contacts_case ON contacts(case_id, details_current);
+
+CREATE TABLE events ({_CASE_RECORD},{_TIME_SPENT},
+    subject TEXT NOT NULL,
+    all_day INTEGER NOT NULL DEFAULT 0,
+    start TEXT NOT NULL,
+    "end" TEXT,
+    description TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_case ON events(case_id, start);
+-- Reporting and the case list look only for the earliest initial meetings.
+CREATE INDEX events_subject ON events(subject, case_id, start);
+
+CREATE TABLE tasks ({_CASE_RECORD},{_TIME_SPENT},
+    subject TEXT NOT NULL,
+    due_date TEXT,
+    status TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX tasks_case ON tasks(case_id);
+
+CREATE TABLE comments ({_CASE_RECORD},
+    body TEXT NOT NULL,
+    shared_with_school INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX comments_case ON comments(case_id);
+
+CREATE TABLE barriers ({_CASE_RECORD},
+    category TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    identified_on TEXT
+);
+CREATE INDEX barriers_case ON barriers(case_id);
+
+CREATE TABLE plans ({_CASE_RECORD},
+    goals TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    review_date TEXT
+);
+CREATE INDEX plans_case ON plans(case_id);
+
+CREATE TABLE plan_steps ({_CASE_RECORD},
+    plan_id TEXT NOT NULL REFERENCES plans(id),
+    action TEXT NOT NULL,
+    responsible TEXT NOT NULL,
+    due_date TEXT,
+    done INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX plan_steps_plan ON plan_steps(plan_id);
+CREATE INDEX plan_steps_case ON plan_steps(case_id);
+
+CREATE TABLE services ({_CASE_RECORD},{_TIME_SPENT},
+    kind TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    referred_on TEXT NOT NULL,
+    status TEXT NOT NULL,
+    outcome TEXT NOT NULL DEFAULT '',
+    follow_up_on TEXT,
+    barrier_id TEXT REFERENCES barriers(id)
+);
+CREATE INDEX services_case ON services(case_id);
+
+CREATE TABLE ubnf ({_CASE_RECORD},
+    provided TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    provided_on TEXT NOT NULL,
+    barrier_id TEXT REFERENCES barriers(id)
+);
+CREATE INDEX ubnf_case ON ubnf(case_id);
+
+CREATE TABLE info_requests ({_CASE_RECORD},{_TIME_SPENT},
+    agency TEXT NOT NULL,
+    requested_on TEXT NOT NULL,
+    request TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL DEFAULT '',
+    answered_on TEXT
+);
+CREATE INDEX info_requests_case ON info_requests(case_id);
+
+CREATE TABLE status_changes ({_CASE_RECORD},
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    reason TEXT,
+    changed_at TEXT NOT NULL
+);
+CREATE INDEX status_changes_case ON status_changes(case_id);
+
+CREATE TABLE files ({_CASE_RECORD},
+    file_name TEXT NOT NULL,
+    content_type TEXT,
+    size_bytes INTEGER NOT NULL DEFAULT 0,
+    description TEXT NOT NULL DEFAULT '',
+    sha256 TEXT
+);
+CREATE INDEX files_case ON files(case_id);
+
+-- The outbox that sync drains, oldest first. A row is written in the same
+-- transaction as the change it describes.
+CREATE TABLE changes (
+    change_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_type TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    case_id TEXT,
+    operation TEXT NOT NULL CHECK (operation IN ('create', 'update', 'delete')),
+    changed_fields TEXT NOT NULL,
+    base_version TEXT,
+    server_id TEXT,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'set_aside', 'done')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX changes_record ON changes(record_id);
+CREATE INDEX changes_open ON changes(status, case_id) WHERE status != 'done';
+"""
+
+MIGRATIONS: list[str] = [V1]
+LATEST_VERSION = len(MIGRATIONS)

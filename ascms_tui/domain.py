@@ -268,9 +268,9 @@ class Record(BaseModel):
     record_type: ClassVar[str]
     label: ClassVar[str]
 
-    id: RecordId = Field(default_factory=_new_id)
-    server_id: OptionalText = None
-    server_version: OptionalText = None
+    id: RecordId = Field(default_factory=_new_id, title="Record id")
+    server_id: OptionalText = Field(None, title="AS-CMS Id")
+    server_version: OptionalText = Field(None, title="AS-CMS version")
 
 
 class Student(BaseModel):
@@ -354,7 +354,7 @@ class Case(Record):
 class CaseRecord(Record):
     """A record that belongs to one case."""
 
-    case_id: RecordId
+    case_id: RecordId = Field(title="Case id")
     recorded_at: UtcDateTime = Field(default_factory=utc_now, title="Recorded at")
 
 
@@ -485,7 +485,7 @@ class PlanStep(CaseRecord):
     record_type = "plan_step"
     label = "Plan step"
 
-    plan_id: RecordId
+    plan_id: RecordId = Field(title="Plan id")
     action: RequiredText = Field(title="Action")
     responsible: Responsible = Field(title="Responsible")
     due_date: date | None = Field(None, title="Due date")

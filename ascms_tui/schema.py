@@ -177,5 +177,19 @@ CREATE INDEX changes_record ON changes(record_id);
 CREATE INDEX changes_open ON changes(status, case_id) WHERE status != 'done';
 """
 
-MIGRATIONS: list[str] = [V1]
+# Schema 2: who made each change (audit history), and form drafts, so that text
+# typed but not yet saved survives a crash or a closed terminal.
+V2 = """
+ALTER TABLE changes ADD COLUMN actor TEXT;
+CREATE TABLE drafts (
+    draft_key TEXT PRIMARY KEY,
+    form TEXT NOT NULL,
+    case_id TEXT,
+    record_id TEXT,
+    content TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [V1, V2]
 LATEST_VERSION = len(MIGRATIONS)

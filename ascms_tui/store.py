@@ -8,6 +8,7 @@ the app writes SQL.
 
 from __future__ import annotations
 
+import getpass
 import json
 import shutil
 import sqlite3
@@ -78,6 +79,13 @@ class NewerSchemaError(StoreError):
 
 
 def _nested_fields(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    return _NESTED.get(model) or _NESTED.setdefault(model, _find_nested(model))
+
+
+_NESTED: dict[type[BaseModel], dict[str, type[BaseModel]]] = {}
+
+
+def _find_nested(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
     nested = {}
     for name, info in model.model_fields.items():
         annotation = info.annotation
@@ -141,6 +149,17 @@ class Change:
     status: str
     attempts: int
     last_error: str | None
+    actor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    draft_key: str
+    form: str
+    case_id: str | None
+    record_id: str | None
+    content: dict[str, Any]
+    updated_at: str
 
 
 # --- the store -------------------------------------------------------------------
@@ -149,14 +168,17 @@ class Change:
 class Store:
     """A case store on one SQLite file. Safe to share between the UI and worker threads."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, actor: str | None = None):
         self.path = Path(path)
+        self.actor = actor or _os_user()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existed = self.path.exists() and self.path.stat().st_size > 0
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA busy_timeout = 5000")
+        # Refuse a newer file before anything (even the journal mode) touches it.
+        check_not_newer(self._conn)
         self._conn.execute("PRAGMA journal_mode = WAL")
         # FULL: a laptop that loses power must not lose the last saved note.
         self._conn.execute("PRAGMA synchronous = FULL")
@@ -340,7 +362,7 @@ class Store:
             if record.server_id is None or record.id in pending_ids:
                 operation = "create" if record.server_id is None else "update"
                 fields = {k: {"old": None, "new": v} for k, v in _content(row).items()}
-                journal_rows.append(_journal_row(record, operation, fields, now))
+                journal_rows.append(_journal_row(record, operation, fields, now, self.actor))
         with self.transaction() as conn:
             # Parents first, so foreign keys hold at every insert.
             for table in TABLES.values():
@@ -400,7 +422,28 @@ class Store:
                 raise StoreError(f"Case number {record.case_number} is already in this store")
 
     def _journal(self, conn: sqlite3.Connection, record: Record, operation: str, fields: dict) -> None:
-        _insert(conn, "changes", [_journal_row(record, operation, fields, utc_now().isoformat())])
+        _insert(conn, "changes", [_journal_row(record, operation, fields, utc_now().isoformat(), self.actor)])
+
+    # -- drafts: typed text not yet saved (not records, so not journalled) ----------
+
+    def save_draft(self, draft_key: str, form: str, content: dict[str, Any], *,
+                   case_id: str | None = None, record_id: str | None = None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO drafts (draft_key, form, case_id, record_id, content, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (draft_key) DO UPDATE SET "
+                "content = excluded.content, updated_at = excluded.updated_at",
+                (draft_key, form, case_id, record_id, json.dumps(content, ensure_ascii=False),
+                 utc_now().isoformat()),
+            )
+
+    def drafts(self) -> list[Draft]:
+        rows = self._query("SELECT * FROM drafts ORDER BY updated_at")
+        return [Draft(**{**row, "content": json.loads(row["content"])}) for row in rows]
+
+    def discard_draft(self, draft_key: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM drafts WHERE draft_key = ?", (draft_key,))
 
 
 _CASE_LIST_SQL = """
@@ -429,8 +472,9 @@ def _content(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _journal_row(record: Record, operation: str, fields: dict, now: str) -> dict[str, Any]:
+def _journal_row(record: Record, operation: str, fields: dict, now: str, actor: str) -> dict[str, Any]:
     return {
+        "actor": actor,
         "record_type": record.record_type,
         "record_id": record.id,
         "case_id": record.id if isinstance(record, Case) else record.case_id,
@@ -448,6 +492,13 @@ def _insert(conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) ->
     columns = list(rows[0])
     sql = f"INSERT INTO {table} ({', '.join(chr(34) + c + chr(34) for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
     conn.executemany(sql, ([row[c] for c in columns] for row in rows))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -470,14 +521,20 @@ def _revalidate(record: R) -> R:
 # --- migrations --------------------------------------------------------------------
 
 
-def migrate(conn: sqlite3.Connection, *, target: int = LATEST_VERSION, backup_from: Path | None = None) -> int:
-    """Bring the file forward to `target`, one step per transaction. Returns the version."""
+def check_not_newer(conn: sqlite3.Connection) -> int:
+    """The file's schema version; an error if a newer ascms-tui wrote it."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > LATEST_VERSION:
         raise NewerSchemaError(
             f"This database was written by a newer ascms-tui (schema {version}; this version "
             f"knows up to {LATEST_VERSION}). Update ascms-tui; the file has not been changed."
         )
+    return version
+
+
+def migrate(conn: sqlite3.Connection, *, target: int = LATEST_VERSION, backup_from: Path | None = None) -> int:
+    """Bring the file forward to `target`, one step per transaction. Returns the version."""
+    version = check_not_newer(conn)
     if version < target and version > 0 and backup_from is not None:
         # A copy of the file as it was, in case a migration surprises us in the field.
         backup = backup_from.with_name(f"{backup_from.name}.schema-{version}.bak")

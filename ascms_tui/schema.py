@@ -191,5 +191,29 @@ CREATE TABLE drafts (
 );
 """
 
-MIGRATIONS: list[str] = [V1, V2]
+# Schema 3: the case list as one narrow row per case, so that 10,000 cases load
+# in one scan. The store recomputes a case's row from the source tables inside
+# every transaction that touches the case, and rebuilds the table when its row
+# count disagrees with `cases` (as right after this migration).
+V3 = """
+CREATE TABLE case_list (
+    case_id TEXT PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+    case_number TEXT NOT NULL,
+    student TEXT NOT NULL,       -- known-as name where set, as the list shows it
+    student_name TEXT NOT NULL,  -- the legal name, so a search finds either
+    case_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    school TEXT NOT NULL,
+    case_owner TEXT,
+    referral_date TEXT NOT NULL,
+    migrated INTEGER NOT NULL,
+    first_school_meeting TEXT,  -- NZ date of the earliest exact 'Initial School Meeting'
+    first_whanau_meeting TEXT,  -- the same for 'Initial Student / Whānau Meeting'
+    has_current_contact INTEGER NOT NULL,
+    unsynced INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX changes_case ON changes(case_id, status);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3]
 LATEST_VERSION = len(MIGRATIONS)

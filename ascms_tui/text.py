@@ -24,9 +24,12 @@ _ESCAPE_SEQUENCE = re.compile(
 
 def clean_text(value: str) -> str:
     """Return `value` with line endings normalised and unsafe characters removed."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = _ESCAPE_SEQUENCE.sub("", value)
-    value = _UNSAFE.sub("", value)
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if _UNSAFE.search(value):
+        value = _UNSAFE.sub("", _ESCAPE_SEQUENCE.sub("", value))
+    if value.isascii():
+        return value
     # NFC so that "a" + combining macron and "ā" compare and search alike.
     return unicodedata.normalize("NFC", value)
 

@@ -40,7 +40,8 @@ class CaseListScreen(Screen):
     def _show(self, rows: list[CaseListRow]) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        for row in rows:
+        # Newest referrals first, as AS-CMS lists them.
+        for row in sorted(rows, key=lambda r: (r.referral_date, r.case_number), reverse=True):
             table.add_row(
                 literal(row.case_number),
                 literal(row.student),
@@ -48,7 +49,7 @@ class CaseListScreen(Screen):
                 literal(row.status),
                 literal(row.school),
                 literal(row.case_owner or "—"),
-                literal(format_nz_date(row.referral_date)),
+                literal(format_nz_date(row.referral_day)),
                 literal(row.unsynced or ""),
                 key=row.id,
             )

@@ -204,3 +204,22 @@ def test_export_shape(store):
     assert case["ubnf"][0]["amount"] == "45.50"
     with pytest.raises(LookupError, match="No case 00000000"):
         export_document(store, "00000000")
+
+
+def test_demo_caseload_imports_and_round_trips(tmp_path):
+    from ascms_tui.demo import ensure_demo_database, generate_caseload
+
+    demo_db = ensure_demo_database(tmp_path / "demo.sqlite3", cases=40)
+    with Store(demo_db) as store:
+        exported = export_document(store)
+        assert len(exported["cases"]) == 40
+        queued = len(store.changes())
+    # Opening again does not import a second time.
+    ensure_demo_database(demo_db, cases=40)
+    with Store(demo_db) as store:
+        assert len(store.cases()) == 40
+        assert len(store.changes()) == queued > 0
+    with Store(tmp_path / "copy.sqlite3") as copy:
+        import_document(copy, exported)
+        assert export_document(copy) == exported
+    assert generate_caseload(40)["cases"][0]["id"] in {c["id"] for c in exported["cases"]}

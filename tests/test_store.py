@@ -316,3 +316,66 @@ def test_drafts_survive_reopening(tmp_path):
         assert draft.content == {"body": "Whānau hui went well, next"}
         store.discard_draft("comment:new")
         assert store.drafts() == []
+
+
+# --- the case list -------------------------------------------------------------------
+
+
+def test_case_list_row_follows_every_write(store):
+    from datetime import date
+
+    from ascms_tui.domain import INITIAL_WHANAU_MEETING, Contact
+
+    case = store.create(make_case())
+    [row] = store.case_list_rows()
+    assert (row.case_number, row.student, row.student_name) == ("00307473", "Ro", "Aroha Invented")
+    assert (row.school_meeting_day, row.whanau_meeting_day, row.has_current_contact) == (None, None, False)
+    assert row.referral_day == date(2026, 6, 1)
+    assert row.unsynced == 1
+
+    # 23:30 UTC on 4 June is 11:30 am on 5 June in New Zealand: the list shows the NZ date.
+    later = store.create(_event(case, start="2026-06-04T23:30:00+00:00", end=None))
+    earlier = store.create(_event(case, start="2026-06-03T10:00:00+12:00", end=None))
+    store.create(_event(case, subject="Initial Whanau Meeting", start="2026-06-02T10:00:00+12:00", end=None))
+    [row] = store.case_list_rows()
+    assert row.school_meeting_day == date(2026, 6, 3)
+    assert row.whanau_meeting_day is None  # not the exact subject
+
+    store.delete(Event, earlier.id)
+    assert store.case_list_rows()[0].school_meeting_day == date(2026, 6, 5)
+    store.update(Event, later.id, {"subject": INITIAL_WHANAU_MEETING})
+    [row] = store.case_list_rows()
+    assert (row.school_meeting_day, row.whanau_meeting_day) == (None, date(2026, 6, 5))
+
+    contact = store.create(Contact(case_id=case.id, name="Hine Invented", role="Parent / Caregiver"))
+    assert not store.case_list_rows()[0].has_current_contact
+    store.update(Contact, contact.id, {"details_current": True})
+    assert store.case_list_rows()[0].has_current_contact
+    store.update(Case, case.id, {"status": "Paused", "student": {"known_as": None}})
+    [row] = store.case_list_rows()
+    assert (row.status, row.student) == ("Paused", "Aroha Invented")
+    assert row.unsynced == len(store.changes(case_id=case.id))
+
+
+def test_case_list_is_rebuilt_when_out_of_step(tmp_path):
+    db = tmp_path / "cases.sqlite3"
+    with Store(db) as store:
+        case = store.create(make_case())
+        store.create(_event(case))
+        expected = store.case_list_rows()
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM case_list")
+    with Store(db) as store:
+        assert store.case_list_rows() == expected
+
+
+def test_migrated_file_gets_its_case_list(tmp_path):
+    from datetime import date
+
+    old = tmp_path / "laptop.sqlite3"
+    shutil.copy(V1_FIXTURE, old)
+    with Store(old) as store:
+        [row] = store.case_list_rows()
+        assert row.case_number == "00400001"
+        assert row.school_meeting_day == date(2026, 5, 6)
+        assert row.unsynced == 1

@@ -53,3 +53,26 @@ def test_database_comes_from_environment_when_no_flag(tmp_path, monkeypatch, cap
     flag_db = tmp_path / "from-flag.sqlite3"
     assert paths.database_path(str(flag_db)) == flag_db
     assert paths.database_path(None) == db
+
+
+def test_demo_generate_writes_an_importable_file(tmp_path, capsys):
+    out = tmp_path / "big.json"
+    assert main(["demo", "--generate", "--cases", "25", "--activities-per-case", "12", "--out", str(out)]) == 0
+    assert "Wrote 25 cases" in capsys.readouterr().out
+    db = tmp_path / "cases.sqlite3"
+    assert main(["--db", str(db), "import", str(out)]) == 0
+    with Store(db) as store:
+        assert len(store.case_list_rows()) == 25
+
+
+def test_demo_generate_needs_an_output(capsys):
+    assert main(["demo", "--generate"]) == 2
+    assert "needs --out FILE" in capsys.readouterr().err
+
+
+def test_demo_never_opens_the_real_database(tmp_path, monkeypatch, capsys):
+    real = tmp_path / "real.sqlite3"
+    monkeypatch.setenv(paths.DB_ENV, str(real))
+    assert main(["--db", str(real), "demo"]) == 2
+    assert "will not open your real database" in capsys.readouterr().err
+    assert not real.exists()

@@ -379,3 +379,12 @@ def test_migrated_file_gets_its_case_list(tmp_path):
         assert row.case_number == "00400001"
         assert row.school_meeting_day == date(2026, 5, 6)
         assert row.unsynced == 1
+
+
+def test_new_database_files_are_private(tmp_path):
+    db = tmp_path / "private.sqlite3"
+    with Store(db) as store:
+        store.create(make_case())
+        modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.glob("private.sqlite3*")}
+    assert modes["private.sqlite3"] == "0o600"
+    assert modes.get("private.sqlite3-wal", "0o600") == "0o600"

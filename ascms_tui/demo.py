@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from .calendar import is_business_day
 from .domain import (
     INITIAL_SCHOOL_MEETING,
     INITIAL_WHANAU_MEETING,
@@ -31,7 +32,7 @@ from .domain import (
     CaseType,
     StatusReason,
 )
-from .calendar import is_business_day
+from .interchange import FORMAT, LISTS
 from .nztime import NZ, nz_today
 
 __all__ = [
@@ -46,20 +47,7 @@ __all__ = [
     "write_caseload",
 ]
 
-FORMAT = "ascms-tui/1"
-LIST_KEYS = (
-    "contacts",
-    "events",
-    "comments",
-    "tasks",
-    "plans",
-    "barriers",
-    "services",
-    "ubnf",
-    "info_requests",
-    "status_history",
-    "files",
-)
+LIST_KEYS = tuple(LISTS)
 # The deliberate recording gaps, one per affected case.
 GAPS = (
     "missing_initial_meeting",  # no Initial School Meeting Event at all (the meeting may sit under "School Meeting")

@@ -14,38 +14,16 @@ from ascms_tui import demo
 from ascms_tui.domain import (
     INITIAL_SCHOOL_MEETING,
     INITIAL_WHANAU_MEETING,
-    Barrier,
     Case,
-    CaseComment,
-    CaseFile,
     CaseStatus,
     CaseType,
-    Contact,
-    Event,
-    InfoRequest,
-    Plan,
     PlanStep,
-    Service,
-    StatusChange,
-    Task,
-    Ubnf,
 )
+from ascms_tui.interchange import LISTS
 from ascms_tui.nztime import NZ, nz_today
 
 TODAY = date(2026, 6, 30)
-LIST_MODELS = {
-    "contacts": Contact,
-    "events": Event,
-    "comments": CaseComment,
-    "tasks": Task,
-    "plans": Plan,
-    "barriers": Barrier,
-    "services": Service,
-    "ubnf": Ubnf,
-    "info_requests": InfoRequest,
-    "status_history": StatusChange,
-    "files": CaseFile,
-}
+LIST_MODELS = LISTS
 LIST_KEYS = tuple(LIST_MODELS)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 SF_ID = re.compile(r"[0-9A-Za-z]{18}")

@@ -9,7 +9,12 @@ import sqlite3
 import pytest
 
 from ascms_tui.domain import CaseComment, Event, Plan, PlanStep, Service
-from ascms_tui.interchange import InterchangeError, export_document, import_document, import_file
+from ascms_tui.interchange import (
+    InterchangeError,
+    export_document,
+    import_document,
+    import_file,
+)
 from ascms_tui.store import TABLES, Store
 
 CASE_A = "0b7d2a52-4a57-4a8e-9a55-5e2f0c1d9b01"

@@ -24,7 +24,14 @@ from ascms_tui.domain import (
     Service,
 )
 from ascms_tui.schema import LATEST_VERSION
-from ascms_tui.store import TABLES, NewerSchemaError, RecordInvalid, Store, StoreError, migrate
+from ascms_tui.store import (
+    TABLES,
+    NewerSchemaError,
+    RecordInvalid,
+    Store,
+    StoreError,
+    migrate,
+)
 
 from .conftest import make_case
 

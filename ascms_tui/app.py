@@ -1,31 +1,126 @@
-"""The Textual application: the only module of the core that imports Textual."""
+"""The Textual application: the only module of the core that imports Textual.
+
+Screens call back into the app for navigation (`open_case`, `open_form`) and
+read the store through `app.store`; every write goes through the store.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from datetime import date
+from functools import partial
 from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from screens.case_list import CaseListScreen
-
+from .nztime import nz_today
+from .settings import Settings
 from .store import Store
+
+FORM_KINDS = ("event", "comment", "task")
+
+
+class CaseCommands(Provider):
+    """Command palette: go to a case; new event / comment / task for the open case; sync."""
+
+    def _open_case_id(self) -> str | None:
+        return getattr(self.app.screen, "case_id", None)
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app: AscmsApp = self.app  # type: ignore[assignment]
+        commands: list[tuple[str, Callable[[], object], str]] = []
+        case_id = self._open_case_id()
+        if case_id is not None:
+            for kind, label in (("event", "event"), ("comment", "case comment"), ("task", "task")):
+                commands.append(
+                    (f"New {label} for this case", partial(app.open_form, kind, case_id), f"Record a new {label}")
+                )
+        commands.append(("Sync now", app.action_sync_now, "Send queued changes to AS-CMS"))
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+        # "Go to case …": by number or student name.
+        app: AscmsApp = self.app  # type: ignore[assignment]
+        if len(query.strip()) < 2:
+            return
+        rows = await asyncio.to_thread(app.store.case_list_rows)  # off the UI thread
+        for row in rows:
+            name = f"Go to case {row.case_number} {row.student} ({row.school})"
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(app.open_case, row.id), help=row.status)
 
 
 class AscmsApp(App):
     CSS_PATH = "app.tcss"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave ascms-tui")]
+    COMMANDS = App.COMMANDS | {CaseCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave ascms-tui (your work is saved as you go)"),
+    ]
 
-    def __init__(self, db_path: Path, title: str = "AS-CMS offline") -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        title: str = "AS-CMS offline",
+        *,
+        settings: Settings | None = None,
+        today: Callable[[], date] | None = None,
+        offer_drafts: bool = True,
+    ) -> None:
         super().__init__()
         self.db_path = db_path
         self.title = title
-        self.store: Store | None = None
+        self.settings = settings or Settings()
+        self._today = today or nz_today
+        self.offer_drafts = offer_drafts
+        self.store: Store = Store(db_path)
+
+    @property
+    def user_name(self) -> str | None:
+        return self.settings.user_name
+
+    def today(self) -> date:
+        """Today in New Zealand (fixed in tests and snapshots)."""
+        return self._today()
 
     def on_mount(self) -> None:
-        self.store = Store(self.db_path)
-        self.push_screen(CaseListScreen(self.store))
+        from screens.case_list import CaseListScreen
+
+        self.push_screen(CaseListScreen())
+        if self.offer_drafts and self.store.drafts():
+            from screens.drafts import DraftRestoreScreen
+
+            self.push_screen(DraftRestoreScreen(self.store.drafts()))
 
     def on_unmount(self) -> None:
-        if self.store is not None:
-            self.store.close()
+        self.store.close()
+
+    # -- navigation used by the screens -----------------------------------------------
+
+    def open_case(self, case_id: str) -> None:
+        from screens.case_view import CaseViewScreen
+
+        self.push_screen(CaseViewScreen(case_id))
+
+    def open_form(self, kind: str, case_id: str, record_id: str | None = None, draft=None) -> None:
+        """Open the Event, Case Comment or Task form (new, or editing `record_id`, or from a draft)."""
+        from screens.forms import FORM_SCREENS
+
+        if kind not in FORM_SCREENS:
+            raise ValueError(f"unknown form {kind!r}")
+        self.push_screen(FORM_SCREENS[kind](case_id=case_id, record_id=record_id, draft=draft))
+
+    def action_sync_now(self) -> None:
+        self.notify("Sync with AS-CMS is not set up on this laptop yet.", title="Sync", severity="warning")

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from . import paths
+from .settings import Settings, SettingsError, load_settings
 from .store import Store, StoreError
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
@@ -50,19 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     handler = {None: _open_app, "demo": _demo, "import": _import, "export": _export}[args.command]
     try:
         return handler(args)
-    except StoreError as error:
+    except (StoreError, SettingsError) as error:
         print(f"ascms-tui: {error}", file=sys.stderr)
         return EXIT_PROBLEM
 
 
 def _open_app(args: argparse.Namespace) -> int:
-    return _run_app(paths.database_path(args.db), title="AS-CMS offline")
+    return _run_app(paths.database_path(args.db), title="AS-CMS offline", settings=load_settings())
 
 
-def _run_app(db_path: Path, *, title: str) -> int:
+def _run_app(db_path: Path, *, title: str, settings: Settings) -> int:
     from .app import AscmsApp  # Textual loads only here.
 
-    AscmsApp(db_path=db_path, title=title).run()
+    AscmsApp(db_path=db_path, title=title, settings=settings).run()
     return EXIT_OK
 
 
@@ -83,7 +84,8 @@ def _demo(args: argparse.Namespace) -> int:
         print("ascms-tui: the demo will not open your real database; give another --db", file=sys.stderr)
         return EXIT_USAGE
     demo.ensure_demo_database(db_path, reset=args.reset, cases=args.cases, seed=args.seed)
-    return _run_app(db_path, title="AS-CMS offline — DEMO caseload")
+    settings = load_settings().model_copy(update={"user_name": demo.DEMO_USER})
+    return _run_app(db_path, title="AS-CMS offline — DEMO caseload", settings=settings)
 
 
 def _import(args: argparse.Namespace) -> int:

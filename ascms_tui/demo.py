@@ -37,6 +37,7 @@ from .nztime import NZ, nz_today
 
 __all__ = [
     "FORMAT",
+    "DEMO_USER",
     "GAPS",
     "LIST_KEYS",
     "MISTYPED_WHANAU_SUBJECT",
@@ -174,6 +175,8 @@ _IWI = (
 )
 _CASE_OWNERS = ("Kiri Tomlinson", "Hamish Petrie", "Losa Aumua-Reid", "Anjali Raman", "Wiremu Baxter")
 _CASE_OWNER_WEIGHTS = (55, 15, 12, 10, 8)
+# The case manager the demo app opens as: "my cases" are theirs.
+DEMO_USER = _CASE_OWNERS[0]
 
 # Invented schools: name, number, first and last year level, catchment,
 # primary contact, their role, email domain.
@@ -1500,7 +1503,9 @@ def write_caseload(
     return {"cases": n_cases, "records": n_records}
 
 
-def ensure_demo_database(path: str | Path, *, reset: bool = False, cases: int = 40, seed: int = 2026) -> Path:
+def ensure_demo_database(
+    path: str | Path, *, reset: bool = False, cases: int = 40, seed: int = 2026, today: date | None = None
+) -> Path:
     """Fill the demo database on first use (or with `reset`); the caseload is dated to today."""
     from .interchange import import_document
     from .store import Store
@@ -1511,5 +1516,5 @@ def ensure_demo_database(path: str | Path, *, reset: bool = False, cases: int = 
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     with Store(path) as store:
         if not store.cases():
-            import_document(store, generate_caseload(cases, seed=seed), source="demo caseload")
+            import_document(store, generate_caseload(cases, seed=seed, today=today), source="demo caseload")
     return path

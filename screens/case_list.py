@@ -17,9 +17,9 @@ COLUMNS = ("Case", "Student", "Type", "Status", "School", "Owner", "Referred", "
 class CaseListScreen(Screen):
     BINDINGS = [Binding("r", "reload", "Reload", id="case_list.reload", tooltip="Read the cases again")]
 
-    def __init__(self, store: Store) -> None:
-        super().__init__()
-        self.store = store
+    @property
+    def store(self) -> Store:
+        return self.app.store
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -24,3 +24,36 @@ def make_case(number: str = "00307473", **overrides) -> Case:
     )
     fields.update(overrides)
     return Case(**fields)
+
+
+# --- the app on the demo caseload, frozen in time for repeatable screens --------------
+
+DEMO_TODAY = date(2026, 6, 30)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    from ascms_tui.demo import ensure_demo_database
+
+    return ensure_demo_database(tmp_path_factory.mktemp("demo") / "demo.sqlite3", today=DEMO_TODAY)
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path):
+    """A private copy of the 40-case demo database (dated 30 June 2026) for one test."""
+    import shutil
+
+    copy = tmp_path / "demo.sqlite3"
+    shutil.copy(demo_template, copy)
+    return copy
+
+
+def make_app(db, **overrides):
+    """The real app on `db`, as the demo's case manager, with today fixed at DEMO_TODAY."""
+    from ascms_tui.app import AscmsApp
+    from ascms_tui.demo import DEMO_USER
+    from ascms_tui.settings import Settings
+
+    options = dict(settings=Settings(user_name=DEMO_USER), today=lambda: DEMO_TODAY)
+    options.update(overrides)
+    return AscmsApp(db_path=db, **options)

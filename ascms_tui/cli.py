@@ -7,7 +7,10 @@ export, report, sync from cron) start fast and never need a terminal UI.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from . import paths
@@ -40,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     import_ = commands.add_parser("import", help="import cases from an ascms-tui/1 JSON file (all or nothing)")
     import_.add_argument("file", metavar="FILE")
 
+    report = commands.add_parser("report", help="what quarterly reporting will count, per measure and case")
+    report.add_argument("--as-of", type=_iso_date, required=True, metavar="YYYY-MM-DD", help="assess as of this date")
+    report.add_argument("--from", dest="referred_from", type=_iso_date, metavar="YYYY-MM-DD",
+                        help="only cases referred on or after this date")
+    report.add_argument("--json", action="store_true", help="machine-readable output")
+
     export = commands.add_parser("export", help="export cases as ascms-tui/1 JSON")
     export.add_argument("--case", metavar="NUMBER", help="only this case")
     export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
@@ -48,9 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {None: _open_app, "demo": _demo, "import": _import, "export": _export}[args.command]
+    handler = {None: _open_app, "demo": _demo, "import": _import, "export": _export, "report": _report}[
+        args.command
+    ]
     try:
         return handler(args)
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (StoreError, SettingsError) as error:
         print(f"ascms-tui: {error}", file=sys.stderr)
         return EXIT_PROBLEM
@@ -115,6 +130,25 @@ def _export(args: argparse.Namespace) -> int:
             return EXIT_PROBLEM
     if args.output:
         print(f"Exported {count:,} cases to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-06-30") from None
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .rules import build_report, caseload_facts, format_report
+
+    with Store(paths.database_path(args.db)) as store:
+        report = build_report(caseload_facts(store), args.as_of, args.referred_from)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        print(format_report(report))
     return EXIT_OK
 
 

@@ -30,6 +30,7 @@ from .domain import (
     Case,
     CaseRecord,
     Plan,
+    PlanStatus,
     PlanStep,
     Record,
     Service,
@@ -401,6 +402,15 @@ class Store:
             rows = self._query(f"SELECT case_number FROM cases WHERE case_number IN ({marks})", chunk)
             found.update(r["case_number"] for r in rows)
         return found
+
+    def cases_with_counted_plan(self) -> set[str]:
+        """Cases holding a Plan that reporting counts: status In Progress with at least one step."""
+        rows = self._query(
+            "SELECT DISTINCT p.case_id FROM plans p WHERE p.status = ? "
+            "AND EXISTS (SELECT 1 FROM plan_steps s WHERE s.plan_id = p.id)",
+            (PlanStatus.IN_PROGRESS.value,),
+        )
+        return {r["case_id"] for r in rows}
 
     def records_with_open_changes(self) -> set[str]:
         """Ids of records whose changes have not reached AS-CMS yet."""

@@ -49,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only cases referred on or after this date")
     report.add_argument("--json", action="store_true", help="machine-readable output")
 
+    check = commands.add_parser("check", help="the daily-close check (exit 0 when nothing is outstanding, 1 when something is)")
+    check.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD", help="the day to check (default: today in NZ)")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+
+    time_ = commands.add_parser("time", help="time spent per day, week and case")
+    time_.add_argument("--from", dest="start", type=_iso_date, metavar="YYYY-MM-DD")
+    time_.add_argument("--to", dest="end", type=_iso_date, metavar="YYYY-MM-DD")
+    time_.add_argument("--csv", action="store_true", help="one row per record, for timesheets")
+
     export = commands.add_parser("export", help="export cases as ascms-tui/1 JSON")
     export.add_argument("--case", metavar="NUMBER", help="only this case")
     export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
@@ -57,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {None: _open_app, "demo": _demo, "import": _import, "export": _export, "report": _report}[
+    handler = {None: _open_app, "demo": _demo, "import": _import, "export": _export, "report": _report,
+               "check": _check, "time": _time}[
         args.command
     ]
     try:
@@ -149,6 +159,25 @@ def _report(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=1))
     else:
         print(format_report(report))
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .daily_check import format_check, run_check
+    from .nztime import nz_today
+
+    with Store(paths.database_path(args.db)) as store:
+        check = run_check(store, args.date or nz_today())
+    print(json.dumps(check.to_json(), ensure_ascii=False, indent=1) if args.json else format_check(check))
+    return EXIT_PROBLEM if check.outstanding else EXIT_OK
+
+
+def _time(args: argparse.Namespace) -> int:
+    from .time_spent import format_totals, time_entries, to_csv
+
+    with Store(paths.database_path(args.db)) as store:
+        entries = time_entries(store, args.start, args.end)
+    sys.stdout.write(to_csv(entries) if args.csv else format_totals(entries) + "\n")
     return EXIT_OK
 
 

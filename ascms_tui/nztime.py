@@ -32,6 +32,15 @@ def nz_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), NZ).astimezone(UTC)
 
 
+def utc_text_bound(day: date) -> str:
+    """The start of an NZ day as stored-instant text, for range queries.
+
+    Stored instants look like 2026-06-04T02:00:00Z, maybe with a fraction of a
+    second; a ".000000Z" bound compares correctly with both forms as text.
+    """
+    return nz_midnight(day).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+
+
 def format_nz_date(day: date) -> str:
     """AS-CMS style: 4/06/2026."""
     return f"{day.day}/{day.month:02d}/{day.year}"

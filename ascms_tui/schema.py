@@ -215,5 +215,12 @@ CREATE TABLE case_list (
 CREATE INDEX changes_case ON changes(case_id, status);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+# Schema 4: the daily-close check looks up the day's events and tasks by date.
+V4 = """
+CREATE INDEX events_start ON events(start);
+CREATE INDEX tasks_due ON tasks(due_date);
+CREATE INDEX tasks_recorded ON tasks(recorded_at);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4]
 LATEST_VERSION = len(MIGRATIONS)

@@ -1,0 +1,181 @@
+"""The daily-close check: the practice guide's quick check, made concrete.
+
+"Before closing your work for the day, check: have today's key activities
+been recorded; are barriers, contacts, plans and services current; has time
+spent been recorded; would another person understand what has happened?"
+Each item names the case and record that needs work, so the screen can jump
+there. Only cases that are not Closed are checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+
+from .calendar import add_business_days, business_days_between, next_business_day
+from .domain import INITIAL_MEETING_SUBJECTS, RECORD_TYPES, CaseStatus, PlanStatus
+from .nztime import format_nz_date, nz_date, utc_text_bound
+from .quality import initial_meeting_advice
+from .rules import next_deadline
+from .store import Store
+from .time_spent import time_entries
+
+# Initial meetings held this many business days back are still worth improving:
+# detailed notes are due within five business days, and older ones are reported.
+RECENT_MEETING_DAYS = 15
+
+ITEM_TITLES = {
+    "no_time_spent": "Today's Events and Tasks without time spent",
+    "not_in_ascms": "Not yet in AS-CMS (changes waiting to sync)",
+    "late_tomorrow": "Will be late tomorrow unless synced today",
+    "weak_initial_meeting": "Initial meetings whose description may not be useful",
+    "plans": "Plans still Draft or with no steps (not counted for reporting)",
+    "migrated": "Migrated cases without a Case Owner or a Student Plan",
+    "deadlines_soon": "Reporting deadlines in the next two business days",
+    "contacts_not_current": "Contacts not confirmed current",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    case_id: str
+    case_number: str
+    record_type: str
+    record_id: str
+    message: str
+
+
+@dataclass
+class DailyCheck:
+    day: date
+    items: dict[str, list[CheckItem]] = field(default_factory=lambda: {key: [] for key in ITEM_TITLES})
+    time_today_minutes: int = 0
+
+    @property
+    def outstanding(self) -> int:
+        return sum(len(found) for found in self.items.values())
+
+    def to_json(self) -> dict:
+        return {
+            "date": self.day.isoformat(),
+            "outstanding": self.outstanding,
+            "time_today_minutes": self.time_today_minutes,
+            "items": {key: [asdict(item) for item in found] for key, found in self.items.items()},
+            "titles": ITEM_TITLES,
+        }
+
+
+def _time_text(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if hours else f"{rest} min"
+
+
+def run_check(store: Store, day: date) -> DailyCheck:
+    check = DailyCheck(day)
+    items = check.items
+    open_cases = {
+        row.id: row for row in store.case_list_rows() if row.status != CaseStatus.CLOSED
+    }
+
+    def add(key: str, case_id: str, record_type: str, record_id: str, message: str) -> None:
+        items[key].append(CheckItem(case_id, open_cases[case_id].case_number, record_type, record_id, message))
+
+    start, end = utc_text_bound(day), utc_text_bound(day + timedelta(days=1))
+
+    check.time_today_minutes = sum(entry.minutes for entry in time_entries(store, day, day))
+    # Today's activities without time spent.
+    for event in store.read(
+        "SELECT id, case_id, subject, hours, minutes FROM events WHERE start >= ? AND start < ?", (start, end)
+    ):
+        if event["case_id"] in open_cases and event["hours"] == 0 and event["minutes"] == 0:
+            add("no_time_spent", event["case_id"], "event", event["id"], f"Event “{event['subject']}” has no Hours or Minutes")
+    for task in store.read(
+        "SELECT id, case_id, subject, hours, minutes FROM tasks WHERE due_date = ? "
+        "UNION SELECT id, case_id, subject, hours, minutes FROM tasks WHERE recorded_at >= ? AND recorded_at < ?",
+        (day.isoformat(), start, end),
+    ):
+        if task["case_id"] in open_cases and task["hours"] == 0 and task["minutes"] == 0:
+            add("no_time_spent", task["case_id"], "task", task["id"], f"Task “{task['subject']}” has no Hours or Minutes")
+
+    # Changes waiting for AS-CMS, and those whose next-working-day deadline is today or past.
+    waiting = store.read(
+        "SELECT g.record_type, g.record_id, g.case_id, MIN(g.created_at) AS first_change, "
+        "COALESCE(e.start, t.recorded_at, m.recorded_at) AS activity "
+        "FROM changes g LEFT JOIN events e ON e.id = g.record_id "
+        "LEFT JOIN tasks t ON t.id = g.record_id LEFT JOIN comments m ON m.id = g.record_id "
+        "WHERE g.status != 'done' GROUP BY g.record_type, g.record_id, g.case_id"
+    )
+    for change in waiting:
+        if change["case_id"] not in open_cases:
+            continue
+        add("not_in_ascms", change["case_id"], change["record_type"], change["record_id"],
+            f"{RECORD_TYPES[change['record_type']].label} not yet sent to AS-CMS")
+        if change["activity"] and change["record_type"] in ("event", "task", "comment"):
+            happened = nz_date(datetime.fromisoformat(change["activity"]))
+            due = next_business_day(happened)
+            if happened <= day and due <= day:
+                when = "was due" if due < day else "is due"
+                add("late_tomorrow", change["case_id"], change["record_type"], change["record_id"],
+                    f"Activity of {format_nz_date(happened)} {when} in AS-CMS by end of {format_nz_date(due)}")
+
+    # Initial meetings held recently whose description would not help the next reader.
+    recent_from = utc_text_bound(add_business_days(day, -RECENT_MEETING_DAYS))
+    marks = ", ".join("?" * len(INITIAL_MEETING_SUBJECTS))
+    for event in store.read(
+        f"SELECT id, case_id, subject, start, description FROM events WHERE subject IN ({marks}) "
+        "AND start >= ? AND start < ?",
+        (*INITIAL_MEETING_SUBJECTS, recent_from, end),
+    ):
+        if event["case_id"] not in open_cases:
+            continue
+        advice = initial_meeting_advice(event["description"])
+        if advice:
+            held = format_nz_date(nz_date(datetime.fromisoformat(event["start"])))
+            add("weak_initial_meeting", event["case_id"], "event", event["id"],
+                f"{event['subject']} of {held}: {advice[0].message}")
+
+    # Plans that reporting will not count.
+    for plan in store.read(
+        "SELECT p.id, p.case_id, p.status, (SELECT COUNT(*) FROM plan_steps s WHERE s.plan_id = p.id) AS steps "
+        "FROM plans p WHERE p.status != ?",
+        (PlanStatus.COMPLETED.value,),
+    ):
+        if plan["case_id"] not in open_cases:
+            continue
+        if plan["status"] == PlanStatus.DRAFT:
+            add("plans", plan["case_id"], "plan", plan["id"], "Plan is still Draft: set it In Progress once agreed")
+        elif plan["steps"] == 0:
+            add("plans", plan["case_id"], "plan", plan["id"], "Plan has no steps: add at least one action")
+
+    counted = store.cases_with_counted_plan()
+    soon = add_business_days(day, 2)
+    for case_id, row in open_cases.items():
+        if row.migrated and not row.case_owner:
+            add("migrated", case_id, "case", case_id, "Migrated case has no Case Owner")
+        if row.migrated and case_id not in counted:
+            add("migrated", case_id, "case", case_id, "Migrated case has no Student Plan In Progress with a step")
+        deadline = next_deadline(
+            referral_date=row.referral_day, status=row.status, school_meeting=row.school_meeting_day,
+            whanau_meeting=row.whanau_meeting_day, has_current_contact=bool(row.has_current_contact), today=day,
+        )
+        if deadline and not deadline.passed and deadline.due <= soon:
+            left = business_days_between(day, deadline.due)
+            add("deadlines_soon", case_id, "case", case_id,
+                f"{deadline.describe()} ({'today' if left == 0 else f'{left} business day' + ('s' if left > 1 else '')})")
+
+    for contact in store.read("SELECT id, case_id, name, role FROM contacts WHERE details_current = 0"):
+        if contact["case_id"] in open_cases:
+            add("contacts_not_current", contact["case_id"], "contact", contact["id"],
+                f"{contact['name']} ({contact['role']}): details not confirmed current")
+    return check
+
+
+def format_check(check: DailyCheck) -> str:
+    lines = [f"Daily check for {format_nz_date(check.day)}: "
+             + ("nothing outstanding." if not check.outstanding else f"{check.outstanding} item(s) to look at.")]
+    lines.append(f"Time recorded for the day: {_time_text(check.time_today_minutes)}")
+    for key, found in check.items.items():
+        if found:
+            lines += ["", f"{ITEM_TITLES[key]} ({len(found)})"]
+            lines += [f"  {item.case_number}  {item.message}" for item in found]
+    return "\n".join(lines)

@@ -1,0 +1,130 @@
+"""The daily-close check, `ascms-tui check`, and time spent."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from ascms_tui.cli import main
+from ascms_tui.daily_check import run_check
+from ascms_tui.domain import (
+    INITIAL_SCHOOL_MEETING,
+    INITIAL_WHANAU_MEETING,
+    CaseComment,
+    Contact,
+    Event,
+    Plan,
+    PlanStep,
+    Task,
+)
+from ascms_tui.quality import initial_meeting_advice, judgement_hints, load_word_lists
+from ascms_tui.time_spent import time_entries, to_csv, totals
+
+from .conftest import make_case
+
+DAY = date(2026, 7, 8)  # a Wednesday
+GOOD = ("Met with school primary contact and attendance lead on 2 June. School outlined attendance over the past six "
+        "weeks, advised that transport and morning routines are current barriers. Agreed next steps: provider to "
+        "contact whānau, school to send attendance history, and review in one week.")
+
+
+def ids(check, key):
+    return {item.record_id for item in check.items[key]}
+
+
+def test_each_item_of_the_quick_check(store):
+    case = store.create(make_case(referral_date=date(2026, 7, 3), migrated=True))
+    no_time = store.create(Event(case_id=case.id, subject="Home Visit", start="2026-07-08T10:00:00+12:00"))
+    timed = store.create(Event(case_id=case.id, subject="Phone Call", start="2026-07-08T15:00:00+12:00", minutes=20))
+    task = store.create(Task(case_id=case.id, subject="Send attendance history", due_date=DAY))
+    vague = store.create(Event(case_id=case.id, subject=INITIAL_WHANAU_MEETING, start="2026-07-06T10:00:00+12:00",
+                               description="Met with school", hours=1))
+    fine = store.create(Event(case_id=case.id, subject=INITIAL_SCHOOL_MEETING, start="2026-07-06T14:00:00+12:00",
+                              description=GOOD, hours=1))
+    draft = store.create(Plan(case_id=case.id, status="Draft"))
+    empty = store.create(Plan(case_id=case.id, status="In Progress"))
+    stale = store.create(Contact(case_id=case.id, name="Hine Invented", role="Parent / Caregiver"))
+    # Recorded 8 am Tue 7 Jul NZ (20:00 UTC on the 6th) and not synced: due in AS-CMS by end of Wed 8 Jul.
+    comment = store.create(CaseComment(case_id=case.id, body="Caregiver rang back.", recorded_at="2026-07-06T20:00:00+00:00"))
+
+    check = run_check(store, DAY)
+    assert ids(check, "no_time_spent") == {no_time.id, task.id}
+    assert ids(check, "weak_initial_meeting") == {vague.id}
+    assert ids(check, "plans") == {draft.id, empty.id}
+    assert ids(check, "contacts_not_current") == {stale.id}
+    assert [i.message for i in check.items["migrated"]] == [
+        "Migrated case has no Case Owner", "Migrated case has no Student Plan In Progress with a step"]
+    assert {timed.id, fine.id, comment.id} <= ids(check, "not_in_ascms")
+    late = [i for i in check.items["late_tomorrow"] if i.record_id == comment.id]
+    assert late and late[0].message == "Activity of 7/07/2026 is due in AS-CMS by end of 8/07/2026"
+    # 20 min phone call + 1 h + 1 h initial meetings are not today; only today's events count.
+    assert check.time_today_minutes == 20
+    assert check.outstanding == sum(len(v) for v in check.items.values())
+
+
+def test_deadline_in_next_two_business_days(store):
+    # Referred Wed 1 Jul: 5th business day is Wed 8 Jul (1 Thu 2, 2 Fri 3, 3 Mon 6, 4 Tue 7, 5 Wed 8).
+    case = store.create(make_case(referral_date=date(2026, 7, 1)))
+    check = run_check(store, date(2026, 7, 6))
+    [item] = check.items["deadlines_soon"]
+    assert (item.case_id, item.message) == (case.id, "School mtg due Wed 8 Jul (2 business days)")
+    assert run_check(store, date(2026, 7, 3)).items["deadlines_soon"] == []  # three business days away
+
+
+def test_closed_cases_are_not_checked(store):
+    case = store.create(make_case(status="Closed", status_reason="Enrolled"))
+    store.create(Contact(case_id=case.id, name="Old Number", role="Parent / Caregiver"))
+    check = run_check(store, DAY)
+    assert check.outstanding == 0
+
+
+def test_check_command_exit_codes_and_json(store, capsys):
+    db = str(store.path)
+    assert main(["--db", db, "check", "--date", "2026-07-08", "--json"]) == 0  # empty store: nothing outstanding
+    assert json.loads(capsys.readouterr().out)["outstanding"] == 0
+    case = store.create(make_case(referral_date=date(2026, 7, 3)))
+    store.create(Contact(case_id=case.id, name="Hine Invented", role="Parent / Caregiver"))
+    assert main(["--db", db, "check", "--date", "2026-07-08", "--json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["date"] == "2026-07-08"
+    assert result["items"]["contacts_not_current"][0]["case_number"] == case.case_number
+    assert main(["--db", db, "check", "--date", "2026-07-08"]) == 1
+    assert "Contacts not confirmed current (1)" in capsys.readouterr().out
+
+
+def test_time_spent_per_day_week_and_case_with_csv(store, capsys):
+    case = store.create(make_case())
+    store.create(Event(case_id=case.id, subject="Home Visit", start="2026-07-06T23:30:00+12:00", hours=1, minutes=30))
+    store.create(Event(case_id=case.id, subject="=cmd()", start="2026-07-08T09:00:00+12:00", minutes=45))
+    store.create(Task(case_id=case.id, subject="Write up", minutes=15, recorded_at="2026-07-07T22:00:00+00:00"))
+    entries = time_entries(store, date(2026, 7, 6), date(2026, 7, 8))
+    summary = totals(entries)
+    assert summary["day"] == {"2026-07-06": 90, "2026-07-08": 60}  # 22:00 UTC 7 Jul is 10 am 8 Jul in NZ
+    assert summary["week"] == {"2026-07-06": 150}
+    assert summary["case"] == {"00307473": 150}
+    assert time_entries(store, date(2026, 7, 7), date(2026, 7, 7)) == []
+    csv_text = to_csv(entries)
+    assert csv_text.splitlines()[0] == "date,week_start,case_number,record_type,subject,hours,minutes,total_minutes"
+    assert "2026-07-06,2026-07-06,00307473,event,Home Visit,1,30,90" in csv_text
+    assert ",'=cmd()," in csv_text  # never a spreadsheet formula
+    assert main(["--db", str(store.path), "time", "--from", "2026-07-06", "--to", "2026-07-08"]) == 0
+    assert "Time spent: 2 h 30 min over 3 records" in capsys.readouterr().out
+
+
+def test_judgement_and_vague_wording(tmp_path):
+    hints = judgement_hints("Mum obviously doesn’t care. He intruded on the hui. LAZY.")
+    assert [h.phrase for h in hints] == ["obviously", "doesn't care", "lazy"]
+    assert "Official Information Act" in hints[0].message
+    assert judgement_hints("Student arrived at 9.10 am and joined the class.") == []
+    assert [a.kind for a in initial_meeting_advice("Met with school")] == ["vague"]
+    assert [a.kind for a in initial_meeting_advice("")] == ["short"]
+    assert initial_meeting_advice(GOOD) == []
+    kinds = [a.kind for a in initial_meeting_advice("Phoned the school office today.")]
+    assert kinds[0] == "short" and "missing_next_steps" in kinds
+
+
+def test_provider_can_extend_the_word_lists(tmp_path):
+    extra = tmp_path / "quality.toml"
+    extra.write_text('[judgement]\nphrases = ["non-compliant"]\n', encoding="utf-8")
+    lists = load_word_lists(extra)
+    assert [h.phrase for h in judgement_hints("Whānau were non-compliant and lazy.", lists)] == ["non-compliant", "lazy"]

@@ -10,19 +10,22 @@ there. Only cases that are not Closed are checked.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from .calendar import add_business_days, business_days_between, next_business_day
+from .calendar import add_business_days, business_days_between
 from .domain import INITIAL_MEETING_SUBJECTS, RECORD_TYPES, CaseStatus, PlanStatus
-from .nztime import format_nz_date, nz_date, utc_text_bound
+from .nztime import format_nz_date, nz_date_of_stored, utc_text_bound
 from .quality import initial_meeting_advice
-from .rules import next_deadline
+from .rules import NOTES_WITHIN_BUSINESS_DAYS, next_deadline, notes_gaps, recording_due
 from .store import Store
 from .time_spent import time_entries
 
 # Initial meetings held this many business days back are still worth improving:
 # detailed notes are due within five business days, and older ones are reported.
 RECENT_MEETING_DAYS = 15
+# Notes that fell due this many business days back are still listed; older gaps
+# have been on the list for a week already and are a matter for supervision.
+RECENT_NOTES_DAYS = 5
 
 ITEM_TITLES = {
     "no_time_spent": "Today's Events and Tasks without time spent",
@@ -33,6 +36,7 @@ ITEM_TITLES = {
     "migrated": "Migrated cases without a Case Owner or a Student Plan",
     "deadlines_soon": "Reporting deadlines in the next two business days",
     "contacts_not_current": "Contacts not confirmed current",
+    "notes_overdue": "Activities without detailed notes within five business days",
 }
 
 
@@ -99,20 +103,26 @@ def run_check(store: Store, day: date) -> DailyCheck:
 
     # Changes waiting for AS-CMS, and those whose next-working-day deadline is today or past.
     waiting = store.read(
-        "SELECT g.record_type, g.record_id, g.case_id, MIN(g.created_at) AS first_change, "
-        "COALESCE(e.start, t.recorded_at, m.recorded_at) AS activity "
-        "FROM changes g LEFT JOIN events e ON e.id = g.record_id "
-        "LEFT JOIN tasks t ON t.id = g.record_id LEFT JOIN comments m ON m.id = g.record_id "
-        "WHERE g.status != 'done' GROUP BY g.record_type, g.record_id, g.case_id"
+        "SELECT record_type, record_id, case_id FROM changes WHERE status != 'done' GROUP BY record_id"
     )
+    activity_at: dict[str, str] = {}
+    for record_type, table, column in (
+        ("event", "events", "start"), ("task", "tasks", "recorded_at"), ("comment", "comments", "recorded_at")
+    ):
+        rows = store.read(
+            f"SELECT id, {column} AS at FROM {table} WHERE id IN "
+            "(SELECT record_id FROM changes WHERE status != 'done' AND record_type = ?)",
+            (record_type,),
+        )
+        activity_at.update((row["id"], row["at"]) for row in rows)
     for change in waiting:
         if change["case_id"] not in open_cases:
             continue
         add("not_in_ascms", change["case_id"], change["record_type"], change["record_id"],
             f"{RECORD_TYPES[change['record_type']].label} not yet sent to AS-CMS")
-        if change["activity"] and change["record_type"] in ("event", "task", "comment"):
-            happened = nz_date(datetime.fromisoformat(change["activity"]))
-            due = next_business_day(happened)
+        if change["record_id"] in activity_at:
+            happened = nz_date_of_stored(activity_at[change["record_id"]])
+            due = recording_due(happened)
             if happened <= day and due <= day:
                 when = "was due" if due < day else "is due"
                 add("late_tomorrow", change["case_id"], change["record_type"], change["record_id"],
@@ -130,7 +140,7 @@ def run_check(store: Store, day: date) -> DailyCheck:
             continue
         advice = initial_meeting_advice(event["description"])
         if advice:
-            held = format_nz_date(nz_date(datetime.fromisoformat(event["start"])))
+            held = format_nz_date(nz_date_of_stored(event["start"]))
             add("weak_initial_meeting", event["case_id"], "event", event["id"],
                 f"{event['subject']} of {held}: {advice[0].message}")
 
@@ -162,6 +172,44 @@ def run_check(store: Store, day: date) -> DailyCheck:
             left = business_days_between(day, deadline.due)
             add("deadlines_soon", case_id, "case", case_id,
                 f"{deadline.describe()} ({'today' if left == 0 else f'{left} business day' + ('s' if left > 1 else '')})")
+
+    # Detailed notes: an Event's description, or a Case Comment, within five business days.
+    # Looked at for activities whose notes fell due in the last RECENT_NOTES_DAYS business days.
+    oldest = utc_text_bound(add_business_days(day, -(NOTES_WITHIN_BUSINESS_DAYS + RECENT_NOTES_DAYS)))
+    newest = utc_text_bound(add_business_days(day, -NOTES_WITHIN_BUSINESS_DAYS))
+    # An Event created ahead of the meeting gets its description by a later edit.
+    described_at = {
+        row["record_id"]: row["first"]
+        for row in store.read(
+            "SELECT record_id, MIN(created_at) AS first FROM changes WHERE record_type = 'event' "
+            "AND operation = 'update' AND json_extract(changed_fields, '$.description.old') = '' GROUP BY record_id"
+        )
+    }
+    comments: dict[str, list[date]] = {}
+    for comment in store.read("SELECT case_id, recorded_at FROM comments WHERE recorded_at >= ?", (oldest,)):
+        if comment["case_id"] in open_cases:
+            comments.setdefault(comment["case_id"], []).append(nz_date_of_stored(comment["recorded_at"]))
+    by_case: dict[str, list[tuple[str, date, date | None]]] = {}
+    subjects = {}
+    for event in store.read(
+        "SELECT id, case_id, subject, start, description != '' AS described, recorded_at FROM events "
+        "WHERE start >= ? AND start < ?",
+        (oldest, newest),
+    ):
+        if event["case_id"] not in open_cases:
+            continue
+        described = None
+        if event["described"]:
+            described = nz_date_of_stored(described_at.get(event["id"]) or event["recorded_at"])
+        by_case.setdefault(event["case_id"], []).append(
+            (event["id"], nz_date_of_stored(event["start"]), described)
+        )
+        subjects[event["id"]] = event["subject"]
+    for case_id, activities in by_case.items():
+        for gap in notes_gaps(activities, comments.get(case_id, []), day):
+            add("notes_overdue", case_id, "event", gap.record_id,
+                f"{subjects[gap.record_id]} of {format_nz_date(gap.activity_day)}: notes were due by "
+                f"{format_nz_date(gap.notes_due)}")
 
     for contact in store.read("SELECT id, case_id, name, role FROM contacts WHERE details_current = 0"):
         if contact["case_id"] in open_cases:

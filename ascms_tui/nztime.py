@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 NZ = ZoneInfo("Pacific/Auckland")
@@ -25,6 +26,21 @@ def to_utc(value: datetime) -> datetime:
 def nz_date(value: datetime) -> date:
     """The calendar date in New Zealand of an instant (what reporting uses)."""
     return to_utc(value).astimezone(NZ).date()
+
+
+def nz_date_of_stored(instant: str) -> date:
+    """The NZ date of a stored UTC instant such as '2026-06-04T02:00:00Z'.
+
+    Pacific/Auckland's offsets are whole hours, so the NZ date depends only on
+    the UTC date and hour: cached on that prefix, a caseload's worth of
+    instants converts without a time-zone calculation each.
+    """
+    return _nz_date_of_hour(instant[:13])
+
+
+@lru_cache(maxsize=65_536)
+def _nz_date_of_hour(prefix: str) -> date:
+    return datetime.fromisoformat(prefix + ":00:00+00:00").astimezone(NZ).date()
 
 
 def nz_midnight(day: date) -> datetime:

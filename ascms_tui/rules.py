@@ -234,3 +234,47 @@ def format_report(report: dict) -> str:
     if attention:
         lines += ["", f"Cases needing attention ({len(attention):,}): missed is not counted; pending is still open", *attention]
     return "\n".join(lines)
+
+
+# --- timeliness (contract Schedule 2, section 2.9) -------------------------------------
+
+NOTES_WITHIN_BUSINESS_DAYS = 5
+
+
+def recording_due(activity_day: date) -> date:
+    """Activity must be entered by the end of the next working day."""
+    return _due(activity_day, 1)
+
+
+def is_late(activity_day: date, recorded_day: date) -> bool:
+    return recorded_day > recording_due(activity_day)
+
+
+@dataclass(frozen=True, slots=True)
+class NotesGap:
+    """An activity with no detailed notes within five business days of it."""
+
+    record_id: str
+    activity_day: date
+    notes_due: date
+
+
+def notes_gaps(
+    activities: list[tuple[str, date, date | None]], comment_days: list[date], today: date
+) -> list[NotesGap]:
+    """Activities whose detailed notes were not updated within five business days.
+
+    `activities` are (record id, NZ day it happened, NZ day its description was
+    last written or None when empty); a Case Comment recorded between the
+    activity and the deadline also counts as its notes.
+    """
+    gaps = []
+    for record_id, happened, described in activities:
+        due = _due(happened, NOTES_WITHIN_BUSINESS_DAYS)
+        if due >= today:
+            continue  # still time
+        noted = described is not None and described <= due
+        noted = noted or any(happened <= day <= due for day in comment_days)
+        if not noted:
+            gaps.append(NotesGap(record_id, happened, due))
+    return gaps

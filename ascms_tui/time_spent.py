@@ -10,9 +10,9 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from .nztime import nz_date, utc_text_bound
+from .nztime import nz_date_of_stored, utc_text_bound
 from .store import Store
 
 
@@ -49,7 +49,7 @@ def time_entries(store: Store, start: date | None = None, end: date | None = Non
             f"JOIN cases c ON c.id = r.case_id WHERE (r.hours > 0 OR r.minutes > 0) AND r.{at} >= ? AND r.{at} < ?"
         )
         for row in store.read(sql, (low, high)):
-            day = nz_date(datetime.fromisoformat(row["at"]))
+            day = nz_date_of_stored(row["at"])
             entries.append(TimeEntry(day, row["case_number"], record_type, row["subject"], row["hours"] * 60 + row["minutes"]))
     return sorted(entries, key=lambda e: (e.day, e.case_number, e.record_type))
 

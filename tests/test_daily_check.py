@@ -128,3 +128,27 @@ def test_provider_can_extend_the_word_lists(tmp_path):
     extra.write_text('[judgement]\nphrases = ["non-compliant"]\n', encoding="utf-8")
     lists = load_word_lists(extra)
     assert [h.phrase for h in judgement_hints("Whānau were non-compliant and lazy.", lists)] == ["non-compliant", "lazy"]
+
+
+def test_notes_overdue_after_five_business_days(store):
+    case = store.create(make_case(referral_date=date(2026, 6, 1)))
+    # Mon 29 Jun visit: Tue 30 (1), Wed 1 Jul (2), Thu 2 (3), Fri 3 (4), Mon 6 (5): notes due by 6 Jul.
+    bare = store.create(Event(case_id=case.id, subject="Home Visit", start="2026-06-29T10:00:00+12:00", hours=1,
+                              recorded_at="2026-06-29T01:00:00+00:00"))
+    noted = store.create(Event(case_id=case.id, subject="Phone Call", start="2026-06-29T11:00:00+12:00", minutes=10,
+                               description="Spoke with caregiver; agreed to meet Thursday.",
+                               recorded_at="2026-06-29T01:00:00+00:00"))
+    check = run_check(store, DAY)
+    overdue = [i for i in check.items["notes_overdue"]]
+    assert [i.record_id for i in overdue] == [bare.id]
+    assert overdue[0].message == "Home Visit of 29/06/2026: notes were due by 6/07/2026"
+    assert noted.id not in ids(check, "notes_overdue")
+
+
+def test_description_added_later_counts_from_the_edit(store):
+    case = store.create(make_case(referral_date=date(2026, 6, 1)))
+    # Created ahead with no description; the edit today (wall clock) fills it: too late for a June visit.
+    event = store.create(Event(case_id=case.id, subject="Home Visit", start="2026-06-29T10:00:00+12:00", hours=1,
+                               recorded_at="2026-06-28T01:00:00+00:00"))
+    store.update(Event, event.id, {"description": "Met caregiver at home; agreed a morning routine."})
+    assert ids(run_check(store, DAY), "notes_overdue") == {event.id}

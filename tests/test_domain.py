@@ -180,3 +180,16 @@ def test_referral_date_not_in_future():
     assert found == [f"Referral date {tomorrow:%d/%m/%Y} is in the future"]
     assert Case(case_number="00307473", case_type="Non Enrolled", referral_date=date(2026, 1, 5),
                 student={"name": "A"}).status == "Open"
+
+
+def test_nz_date_of_stored_instants_matches_a_full_conversion():
+    from datetime import UTC, datetime, timedelta
+
+    from ascms_tui.nztime import nz_date, nz_date_of_stored
+
+    # Every 7 minutes through 2026, across both daylight-saving changes.
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    while moment.year == 2026:
+        text = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert nz_date_of_stored(text) == nz_date(moment), text
+        moment += timedelta(minutes=7 * 60 + 7)

@@ -42,3 +42,27 @@ def test_all_passed_shows_the_last_in_red():
 def test_closed_or_met_cases_have_no_deadline():
     assert deadline(date(2026, 4, 2), status="Closed") is None
     assert deadline(date(2026, 4, 2), school=date(2026, 4, 2), whanau=date(2026, 4, 3)) is None
+
+
+def test_recorded_after_the_next_working_day_is_late():
+    from ascms_tui.rules import is_late, recording_due
+
+    # Thursday 2 Apr 2026: Good Friday and Easter Monday follow, so the next working day is Tue 7 Apr.
+    assert recording_due(date(2026, 4, 2)) == date(2026, 4, 7)
+    assert not is_late(date(2026, 4, 2), date(2026, 4, 7))
+    assert is_late(date(2026, 4, 2), date(2026, 4, 8))
+    # Friday 24 Apr: Anzac Day is observed Monday 27 Apr, so Tuesday 28 Apr is still on time.
+    assert not is_late(date(2026, 4, 24), date(2026, 4, 28))
+
+
+def test_notes_gap_after_five_business_days():
+    from ascms_tui.rules import notes_gaps
+
+    # Home visit Mon 6 Jul 2026: Tue 7 (1), Wed 8 (2), Thu 9 (3), Fri 10 Matariki, Mon 13 (4), Tue 14 (5).
+    visit = ("visit", date(2026, 7, 6), None)
+    assert notes_gaps([visit], [], date(2026, 7, 14)) == []  # still time today
+    [gap] = notes_gaps([visit], [], date(2026, 7, 15))
+    assert (gap.record_id, gap.notes_due) == ("visit", date(2026, 7, 14))
+    assert notes_gaps([visit], [date(2026, 7, 10)], date(2026, 7, 20)) == []  # a comment counts
+    assert notes_gaps([("visit", date(2026, 7, 6), date(2026, 7, 14))], [], date(2026, 7, 20)) == []
+    assert len(notes_gaps([("visit", date(2026, 7, 6), date(2026, 7, 15))], [], date(2026, 7, 20))) == 1

@@ -9,6 +9,7 @@ there. Only cases that are not Closed are checked.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
@@ -29,7 +30,7 @@ RECENT_NOTES_DAYS = 5
 
 ITEM_TITLES = {
     "no_time_spent": "Today's Events and Tasks without time spent",
-    "not_in_ascms": "Not yet in AS-CMS (changes waiting to sync)",
+    "not_in_ascms": "Not yet in AS-CMS (cases with changes waiting to sync)",
     "late_tomorrow": "Will be late tomorrow unless synced today",
     "weak_initial_meeting": "Initial meetings whose description may not be useful",
     "plans": "Plans still Draft or with no steps (not counted for reporting)",
@@ -115,11 +116,12 @@ def run_check(store: Store, day: date) -> DailyCheck:
             (record_type,),
         )
         activity_at.update((row["id"], row["at"]) for row in rows)
+    # One line per case ("2 Events, 1 Task"): the Sync screen lists the records themselves.
+    waiting_by_case: dict[str, Counter[str]] = {}
     for change in waiting:
         if change["case_id"] not in open_cases:
             continue
-        add("not_in_ascms", change["case_id"], change["record_type"], change["record_id"],
-            f"{RECORD_TYPES[change['record_type']].label} not yet sent to AS-CMS")
+        waiting_by_case.setdefault(change["case_id"], Counter())[change["record_type"]] += 1
         if change["record_id"] in activity_at:
             happened = nz_date_of_stored(activity_at[change["record_id"]])
             due = recording_due(happened)
@@ -127,6 +129,14 @@ def run_check(store: Store, day: date) -> DailyCheck:
                 when = "was due" if due < day else "is due"
                 add("late_tomorrow", change["case_id"], change["record_type"], change["record_id"],
                     f"Activity of {format_nz_date(happened)} {when} in AS-CMS by end of {format_nz_date(due)}")
+
+    for case_id, counts in waiting_by_case.items():
+        described = ", ".join(
+            f"{counts[kind]} {model.label}{'s' if counts[kind] > 1 else ''}"
+            for kind, model in RECORD_TYPES.items()
+            if counts[kind]
+        )
+        add("not_in_ascms", case_id, "case", case_id, f"{described} not yet sent to AS-CMS")
 
     # Initial meetings held recently whose description would not help the next reader.
     recent_from = utc_text_bound(add_business_days(day, -RECENT_MEETING_DAYS))

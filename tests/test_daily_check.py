@@ -54,7 +54,10 @@ def test_each_item_of_the_quick_check(store):
     assert ids(check, "contacts_not_current") == {stale.id}
     assert [i.message for i in check.items["migrated"]] == [
         "Migrated case has no Case Owner", "Migrated case has no Student Plan In Progress with a step"]
-    assert {timed.id, fine.id, comment.id} <= ids(check, "not_in_ascms")
+    [waiting] = check.items["not_in_ascms"]
+    assert (waiting.record_type, waiting.record_id) == ("case", case.id)
+    assert waiting.message == ("1 Case, 1 Contact, 4 Events, 1 Task, 1 Case Comment, 2 Student Plans "
+                               "not yet sent to AS-CMS")
     late = [i for i in check.items["late_tomorrow"] if i.record_id == comment.id]
     assert late and late[0].message == "Activity of 7/07/2026 is due in AS-CMS by end of 8/07/2026"
     # 20 min phone call + 1 h + 1 h initial meetings are not today; only today's events count.

@@ -78,59 +78,38 @@ def _time_text(minutes: int) -> str:
 def run_check(store: Store, day: date) -> DailyCheck:
     check = DailyCheck(day)
     items = check.items
-    open_cases = {
-        row.id: row for row in store.case_list_rows() if row.status != CaseStatus.CLOSED
-    }
+    open_cases = {row.id: row for row in store.case_list_rows() if row.status != CaseStatus.CLOSED}
 
     def add(key: str, case_id: str, record_type: str, record_id: str, message: str) -> None:
         items[key].append(CheckItem(case_id, open_cases[case_id].case_number, record_type, record_id, message))
 
     start, end = utc_text_bound(day), utc_text_bound(day + timedelta(days=1))
-
     check.time_today_minutes = sum(entry.minutes for entry in time_entries(store, day, day))
+
     # Today's activities without time spent.
-    for event in store.read(
-        "SELECT id, case_id, subject, hours, minutes FROM events WHERE start >= ? AND start < ?", (start, end)
+    for record_id, case_id, subject in store.read(
+        "SELECT id, case_id, subject FROM events WHERE start >= ? AND start < ? AND hours = 0 AND minutes = 0",
+        (start, end),
     ):
-        if event["case_id"] in open_cases and event["hours"] == 0 and event["minutes"] == 0:
-            add("no_time_spent", event["case_id"], "event", event["id"], f"Event “{event['subject']}” has no Hours or Minutes")
-    for task in store.read(
-        "SELECT id, case_id, subject, hours, minutes FROM tasks WHERE due_date = ? "
-        "UNION SELECT id, case_id, subject, hours, minutes FROM tasks WHERE recorded_at >= ? AND recorded_at < ?",
+        if case_id in open_cases:
+            add("no_time_spent", case_id, "event", record_id, f"Event “{subject}” has no Hours or Minutes")
+    for record_id, case_id, subject in store.read(
+        "SELECT id, case_id, subject FROM tasks WHERE hours = 0 AND minutes = 0 AND "
+        "(due_date = ? OR (recorded_at >= ? AND recorded_at < ?))",
         (day.isoformat(), start, end),
     ):
-        if task["case_id"] in open_cases and task["hours"] == 0 and task["minutes"] == 0:
-            add("no_time_spent", task["case_id"], "task", task["id"], f"Task “{task['subject']}” has no Hours or Minutes")
+        if case_id in open_cases:
+            add("no_time_spent", case_id, "task", record_id, f"Task “{subject}” has no Hours or Minutes")
 
-    # Changes waiting for AS-CMS, and those whose next-working-day deadline is today or past.
-    waiting = store.read(
-        "SELECT record_type, record_id, case_id FROM changes WHERE status != 'done' GROUP BY record_id"
-    )
-    activity_at: dict[str, str] = {}
-    for record_type, table, column in (
-        ("event", "events", "start"), ("task", "tasks", "recorded_at"), ("comment", "comments", "recorded_at")
+    # Changes waiting for AS-CMS: one line per case ("2 Events, 1 Task"); the Sync screen lists the records.
+    waiting: dict[str, Counter[str]] = {}
+    for case_id, record_type, count in store.read(
+        "SELECT case_id, record_type, COUNT(DISTINCT record_id) FROM changes WHERE status != 'done' "
+        "GROUP BY case_id, record_type"
     ):
-        rows = store.read(
-            f"SELECT id, {column} AS at FROM {table} WHERE id IN "
-            "(SELECT record_id FROM changes WHERE status != 'done' AND record_type = ?)",
-            (record_type,),
-        )
-        activity_at.update((row["id"], row["at"]) for row in rows)
-    # One line per case ("2 Events, 1 Task"): the Sync screen lists the records themselves.
-    waiting_by_case: dict[str, Counter[str]] = {}
-    for change in waiting:
-        if change["case_id"] not in open_cases:
-            continue
-        waiting_by_case.setdefault(change["case_id"], Counter())[change["record_type"]] += 1
-        if change["record_id"] in activity_at:
-            happened = nz_date_of_stored(activity_at[change["record_id"]])
-            due = recording_due(happened)
-            if happened <= day and due <= day:
-                when = "was due" if due < day else "is due"
-                add("late_tomorrow", change["case_id"], change["record_type"], change["record_id"],
-                    f"Activity of {format_nz_date(happened)} {when} in AS-CMS by end of {format_nz_date(due)}")
-
-    for case_id, counts in waiting_by_case.items():
+        if case_id in open_cases:
+            waiting.setdefault(case_id, Counter())[record_type] = count
+    for case_id, counts in waiting.items():
         described = ", ".join(
             f"{counts[kind]} {model.label}{'s' if counts[kind] > 1 else ''}"
             for kind, model in RECORD_TYPES.items()
@@ -138,34 +117,50 @@ def run_check(store: Store, day: date) -> DailyCheck:
         )
         add("not_in_ascms", case_id, "case", case_id, f"{described} not yet sent to AS-CMS")
 
+    # Unsynced activities whose next-working-day deadline for AS-CMS is today or past.
+    for record_type, table, column in (
+        ("event", "events", "start"), ("task", "tasks", "recorded_at"), ("comment", "comments", "recorded_at")
+    ):
+        for record_id, case_id, at in store.read(
+            f"SELECT id, case_id, {column} FROM {table} WHERE id IN "
+            f"(SELECT record_id FROM changes WHERE status != 'done' AND record_type = ?) AND {column} < ?",
+            (record_type, end),
+        ):
+            if case_id not in open_cases:
+                continue
+            happened = nz_date_of_stored(at)
+            due = recording_due(happened)
+            if due <= day:
+                when = "was due" if due < day else "is due"
+                add("late_tomorrow", case_id, record_type, record_id,
+                    f"Activity of {format_nz_date(happened)} {when} in AS-CMS by end of {format_nz_date(due)}")
+
     # Initial meetings held recently whose description would not help the next reader.
     recent_from = utc_text_bound(add_business_days(day, -RECENT_MEETING_DAYS))
     marks = ", ".join("?" * len(INITIAL_MEETING_SUBJECTS))
-    for event in store.read(
+    for record_id, case_id, subject, at, description in store.read(
         f"SELECT id, case_id, subject, start, description FROM events WHERE subject IN ({marks}) "
         "AND start >= ? AND start < ?",
         (*INITIAL_MEETING_SUBJECTS, recent_from, end),
     ):
-        if event["case_id"] not in open_cases:
-            continue
-        advice = initial_meeting_advice(event["description"])
-        if advice:
-            held = format_nz_date(nz_date_of_stored(event["start"]))
-            add("weak_initial_meeting", event["case_id"], "event", event["id"],
-                f"{event['subject']} of {held}: {advice[0].message}")
+        if case_id in open_cases:
+            advice = initial_meeting_advice(description)
+            if advice:
+                held = format_nz_date(nz_date_of_stored(at))
+                add("weak_initial_meeting", case_id, "event", record_id, f"{subject} of {held}: {advice[0].message}")
 
     # Plans that reporting will not count.
-    for plan in store.read(
-        "SELECT p.id, p.case_id, p.status, (SELECT COUNT(*) FROM plan_steps s WHERE s.plan_id = p.id) AS steps "
+    for record_id, case_id, status, steps in store.read(
+        "SELECT p.id, p.case_id, p.status, EXISTS (SELECT 1 FROM plan_steps s WHERE s.plan_id = p.id) "
         "FROM plans p WHERE p.status != ?",
         (PlanStatus.COMPLETED.value,),
     ):
-        if plan["case_id"] not in open_cases:
+        if case_id not in open_cases:
             continue
-        if plan["status"] == PlanStatus.DRAFT:
-            add("plans", plan["case_id"], "plan", plan["id"], "Plan is still Draft: set it In Progress once agreed")
-        elif plan["steps"] == 0:
-            add("plans", plan["case_id"], "plan", plan["id"], "Plan has no steps: add at least one action")
+        if status == PlanStatus.DRAFT:
+            add("plans", case_id, "plan", record_id, "Plan is still Draft: set it In Progress once agreed")
+        elif not steps:
+            add("plans", case_id, "plan", record_id, "Plan has no steps: add at least one action")
 
     counted = store.cases_with_counted_plan()
     soon = add_business_days(day, 2)
@@ -188,43 +183,34 @@ def run_check(store: Store, day: date) -> DailyCheck:
     oldest = utc_text_bound(add_business_days(day, -(NOTES_WITHIN_BUSINESS_DAYS + RECENT_NOTES_DAYS)))
     newest = utc_text_bound(add_business_days(day, -NOTES_WITHIN_BUSINESS_DAYS))
     # An Event created ahead of the meeting gets its description by a later edit.
-    described_at = {
-        row["record_id"]: row["first"]
-        for row in store.read(
-            "SELECT record_id, MIN(created_at) AS first FROM changes WHERE record_type = 'event' "
-            "AND operation = 'update' AND json_extract(changed_fields, '$.description.old') = '' GROUP BY record_id"
-        )
-    }
+    described_at = dict(store.read(
+        "SELECT record_id, MIN(created_at) FROM changes WHERE record_type = 'event' AND operation = 'update' "
+        "AND json_extract(changed_fields, '$.description.old') = '' GROUP BY record_id"
+    ))
     comments: dict[str, list[date]] = {}
-    for comment in store.read("SELECT case_id, recorded_at FROM comments WHERE recorded_at >= ?", (oldest,)):
-        if comment["case_id"] in open_cases:
-            comments.setdefault(comment["case_id"], []).append(nz_date_of_stored(comment["recorded_at"]))
+    for case_id, at in store.read("SELECT case_id, recorded_at FROM comments WHERE recorded_at >= ?", (oldest,)):
+        comments.setdefault(case_id, []).append(nz_date_of_stored(at))
     by_case: dict[str, list[tuple[str, date, date | None]]] = {}
     subjects = {}
-    for event in store.read(
-        "SELECT id, case_id, subject, start, description != '' AS described, recorded_at FROM events "
-        "WHERE start >= ? AND start < ?",
+    for record_id, case_id, subject, at, has_description, recorded_at in store.read(
+        "SELECT id, case_id, subject, start, description != '', recorded_at FROM events WHERE start >= ? AND start < ?",
         (oldest, newest),
     ):
-        if event["case_id"] not in open_cases:
-            continue
-        described = None
-        if event["described"]:
-            described = nz_date_of_stored(described_at.get(event["id"]) or event["recorded_at"])
-        by_case.setdefault(event["case_id"], []).append(
-            (event["id"], nz_date_of_stored(event["start"]), described)
-        )
-        subjects[event["id"]] = event["subject"]
+        if case_id in open_cases:
+            described = nz_date_of_stored(described_at.get(record_id) or recorded_at) if has_description else None
+            by_case.setdefault(case_id, []).append((record_id, nz_date_of_stored(at), described))
+            subjects[record_id] = subject
     for case_id, activities in by_case.items():
         for gap in notes_gaps(activities, comments.get(case_id, []), day):
             add("notes_overdue", case_id, "event", gap.record_id,
                 f"{subjects[gap.record_id]} of {format_nz_date(gap.activity_day)}: notes were due by "
                 f"{format_nz_date(gap.notes_due)}")
 
-    for contact in store.read("SELECT id, case_id, name, role FROM contacts WHERE details_current = 0"):
-        if contact["case_id"] in open_cases:
-            add("contacts_not_current", contact["case_id"], "contact", contact["id"],
-                f"{contact['name']} ({contact['role']}): details not confirmed current")
+    for record_id, case_id, name, role in store.read(
+        "SELECT id, case_id, name, role FROM contacts WHERE details_current = 0"
+    ):
+        if case_id in open_cases:
+            add("contacts_not_current", case_id, "contact", record_id, f"{name} ({role}): details not confirmed current")
     return check
 
 

@@ -407,11 +407,17 @@ class Store:
             found.update(r["case_number"] for r in rows)
         return found
 
-    def read(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        """A read-only query for the core's rules and reports (screens call those, never SQL)."""
+    def read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+        """A read-only query for the core's rules and reports (screens call those, never SQL).
+
+        Rows are plain tuples: checks over a whole caseload read tens of thousands.
+        """
         if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
             raise ValueError("Store.read runs SELECT queries only; writes go through create/update/delete")
-        return self._query(sql, params)
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.row_factory = None
+            return cursor.execute(sql, tuple(params)).fetchall()
 
     def cases_with_counted_plan(self) -> set[str]:
         """Cases holding a Plan that reporting counts: status In Progress with at least one step."""

@@ -45,12 +45,11 @@ def time_entries(store: Store, start: date | None = None, end: date | None = Non
     entries = []
     for record_type, table, at, name in _SOURCES:
         sql = (
-            f"SELECT r.{at} AS at, c.case_number, r.{name} AS subject, r.hours, r.minutes FROM {table} r "
+            f"SELECT r.{at}, c.case_number, r.{name}, r.hours * 60 + r.minutes FROM {table} r "
             f"JOIN cases c ON c.id = r.case_id WHERE (r.hours > 0 OR r.minutes > 0) AND r.{at} >= ? AND r.{at} < ?"
         )
-        for row in store.read(sql, (low, high)):
-            day = nz_date_of_stored(row["at"])
-            entries.append(TimeEntry(day, row["case_number"], record_type, row["subject"], row["hours"] * 60 + row["minutes"]))
+        for instant, case_number, subject, minutes in store.read(sql, (low, high)):
+            entries.append(TimeEntry(nz_date_of_stored(instant), case_number, record_type, subject, minutes))
     return sorted(entries, key=lambda e: (e.day, e.case_number, e.record_type))
 
 

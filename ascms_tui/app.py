@@ -38,6 +38,9 @@ class CaseCommands(Provider):
                 commands.append(
                     (f"New {label} for this case", partial(app.open_form, kind, case_id), f"Record a new {label}")
                 )
+        commands.append(("Daily check", app.action_daily_check, "Before you close the laptop: what is missing today"))
+        commands.append(("Reporting readiness", app.action_reporting, "What the quarterly report will count"))
+        commands.append(("Time spent", app.action_time_spent, "Hours and minutes per week, day and case; CSV"))
         commands.append(("Sync now", app.action_sync_now, "Send queued changes to AS-CMS"))
         return commands
 
@@ -68,6 +71,10 @@ class AscmsApp(App):
     COMMANDS = App.COMMANDS | {CaseCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave ascms-tui (your work is saved as you go)"),
+        Binding("ctrl+g", "daily_check", "Daily check", id="app.daily_check",
+                tooltip="Before you close the laptop: what is missing today"),
+        Binding("ctrl+r", "reporting", "Reporting", id="app.reporting",
+                tooltip="What the quarterly report will count, and which cases to fix", show=False),
     ]
 
     def __init__(
@@ -121,6 +128,21 @@ class AscmsApp(App):
         if kind not in FORM_SCREENS:
             raise ValueError(f"unknown form {kind!r}")
         self.push_screen(FORM_SCREENS[kind](case_id=case_id, record_id=record_id, draft=draft))
+
+    def action_daily_check(self) -> None:
+        from screens.daily_check import DailyCheckScreen
+
+        self.push_screen(DailyCheckScreen())
+
+    def action_reporting(self) -> None:
+        from screens.reporting import ReportingScreen
+
+        self.push_screen(ReportingScreen())
+
+    def action_time_spent(self) -> None:
+        from screens.time_spent import TimeSpentScreen
+
+        self.push_screen(TimeSpentScreen())
 
     def action_sync_now(self) -> None:
         self.notify("Sync with AS-CMS is not set up on this laptop yet.", title="Sync", severity="warning")

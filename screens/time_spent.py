@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -44,9 +44,11 @@ class TimeSpentScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll():
-            yield Static("Adding up…", id="time-heading")
-            yield Static("", id="time-tables")
+        yield Static("Adding up…", id="time-heading")
+        with Horizontal(id="time-tables"):
+            for key in ("week", "day", "case"):
+                with VerticalScroll(classes="time-column"):
+                    yield Static("", id=f"time-{key}")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -71,7 +73,6 @@ class TimeSpentScreen(Screen):
         self.sub_title = f"{format_nz_date(self.start)} to {format_nz_date(self.end)}"
         summary = totals(self.entries)
         total = sum(e.minutes for e in self.entries)
-        tables = Table.grid(padding=(0, 4))
         for title, key in (("Week of", "week"), ("Day", "day"), ("Case", "case")):
             table = Table(title=f"Per {key}", title_justify="left", show_edge=False, pad_edge=False)
             table.add_column(title)
@@ -79,10 +80,9 @@ class TimeSpentScreen(Screen):
             for name, minutes in summary[key].items():
                 shown = format_nz_date(date.fromisoformat(name)) if key != "case" else name
                 table.add_row(Text(shown), hours_text(minutes))
-            tables.add_row(table)
+            self.query_one(f"#time-{key}", Static).update(table)
         heading = Text(f"{hours_text(total)} recorded over {len(self.entries)} records", style="bold")
         self.query_one("#time-heading", Static).update(heading)
-        self.query_one("#time-tables", Static).update(tables)
 
     def action_export_csv(self) -> None:
         folder = self.export_folder or user_documents_path()

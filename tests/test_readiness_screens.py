@@ -88,3 +88,33 @@ async def test_time_spent_screen_and_csv_export(demo_db, tmp_path):
         assert csv_file.read_text(encoding="utf-8").startswith("date,week_start,case_number")
         assert oct(csv_file.stat().st_mode & 0o777) == "0o600"
         assert len(csv_file.read_text(encoding="utf-8").splitlines()) == len(screen.entries) + 1
+
+
+# --- the look, fixed at 100x30 ---------------------------------------------------------
+
+
+def test_snapshot_daily_check(demo_db, snap_compare):
+    async def open_check(pilot):
+        await _settle(pilot)
+        await pilot.press("ctrl+g")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(demo_db, offer_drafts=False), terminal_size=(100, 30), run_before=open_check)
+
+
+def test_snapshot_reporting(demo_db, snap_compare):
+    async def open_reporting(pilot):
+        await _settle(pilot)
+        await pilot.press("ctrl+r")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(demo_db, offer_drafts=False), terminal_size=(100, 30), run_before=open_reporting)
+
+
+def test_snapshot_time_spent(demo_db, snap_compare, tmp_path):
+    async def open_time(pilot):
+        await _settle(pilot)
+        await pilot.app.push_screen(TimeSpentScreen(export_folder=tmp_path))
+        await _settle(pilot)
+
+    assert snap_compare(make_app(demo_db, offer_drafts=False), terminal_size=(100, 30), run_before=open_time)

@@ -41,6 +41,9 @@ ITEM_TITLES = {
 }
 
 
+_TYPE_ORDER = {kind: index for index, kind in enumerate(RECORD_TYPES)}
+
+
 @dataclass(frozen=True, slots=True)
 class CheckItem:
     case_id: str
@@ -111,9 +114,8 @@ def run_check(store: Store, day: date) -> DailyCheck:
             waiting.setdefault(case_id, Counter())[record_type] = count
     for case_id, counts in waiting.items():
         described = ", ".join(
-            f"{counts[kind]} {model.label}{'s' if counts[kind] > 1 else ''}"
-            for kind, model in RECORD_TYPES.items()
-            if counts[kind]
+            f"{n} {RECORD_TYPES[kind].label}{'s' if n > 1 else ''}"
+            for kind, n in sorted(counts.items(), key=lambda item: _TYPE_ORDER[item[0]])
         )
         add("not_in_ascms", case_id, "case", case_id, f"{described} not yet sent to AS-CMS")
 

@@ -58,6 +58,17 @@ class StatusReason(StrEnum):
     OTHER = "Other"
 
 
+# The stages a case moves between, as AS-CMS allows them.
+STATUS_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    CaseStatus.PROVIDER_QUEUE: frozenset({CaseStatus.OPEN, CaseStatus.CLOSED}),
+    CaseStatus.OPEN: frozenset({CaseStatus.PAUSED, CaseStatus.TRANSITION, CaseStatus.CLOSED}),
+    CaseStatus.PAUSED: frozenset({CaseStatus.OPEN, CaseStatus.TRANSITION, CaseStatus.CLOSED}),
+    CaseStatus.TRANSITION: frozenset({CaseStatus.OPEN, CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset({CaseStatus.OPEN}),  # reopened, e.g. the student left the new school
+}
+# Pausing and closing need a reason; reporting and handover rely on it.
+STATUSES_NEEDING_REASON = frozenset({CaseStatus.PAUSED, CaseStatus.CLOSED})
+
 INITIAL_SCHOOL_MEETING = "Initial School Meeting"
 INITIAL_WHANAU_MEETING = "Initial Student / Whānau Meeting"
 INITIAL_MEETING_SUBJECTS = (INITIAL_SCHOOL_MEETING, INITIAL_WHANAU_MEETING)

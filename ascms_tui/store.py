@@ -29,11 +29,16 @@ from .domain import (
     Barrier,
     Case,
     CaseRecord,
+    STATUS_TRANSITIONS,
+    STATUSES_NEEDING_REASON,
+    CaseStatus,
     Plan,
     PlanStatus,
     PlanStep,
     Record,
     Service,
+    StatusChange,
+    StatusReason,
     Ubnf,
     describe_errors,
 )
@@ -292,44 +297,76 @@ class Store:
 
     def create(self, record: R) -> R:
         """Add a new record and queue it for upload."""
-        record = _revalidate(record)
+        return self.create_all([record])[0]
+
+    def create_all(self, records: list[Record]) -> list[Record]:
+        """Add several records in one transaction (a plan and its steps), parents first."""
+        records = [_revalidate(record) for record in records]
         with self.transaction() as conn:
-            self._check_parents(conn, record)
-            row = to_row(record)
-            _insert(conn, TABLES[record.record_type], [row])
-            self._journal(conn, record, "create", {k: {"old": None, "new": v} for k, v in _content(row).items()})
-            _refresh_case_list(conn, [_case_of(record)])
-        return record
+            for record in records:
+                self._check_parents(conn, record)
+                row = to_row(record)
+                _insert(conn, TABLES[record.record_type], [row])
+                self._journal(conn, record, "create", {k: {"old": None, "new": v} for k, v in _content(row).items()})
+            for record in records:
+                self._check_plan_rule(conn, record)
+            _refresh_case_list(conn, {_case_of(record) for record in records})
+        return records
+
+    def change_status(self, case_id: str, to_status: str, reason: str | None = None) -> Case:
+        """Move a case to another stage: the case and a Status change record, in one transaction."""
+        with self.transaction() as conn:
+            case = self._get_in(conn, Case, case_id)
+            target = CaseStatus(to_status)
+            if target not in STATUS_TRANSITIONS[case.status]:
+                allowed = ", ".join(sorted(STATUS_TRANSITIONS[case.status]))
+                raise StoreError(f"A case cannot go from {case.status} to {target}; from {case.status} it can go to {allowed}")
+            if target in STATUSES_NEEDING_REASON and not reason:
+                raise StoreError(f"Moving a case to {target} needs a reason")
+            reason_value = StatusReason(reason) if reason else None
+            change = _validated(StatusChange, {"case_id": case_id, "from_status": case.status, "to_status": target,
+                                               "reason": reason_value})
+            updated = self._update_in(conn, Case, case_id, {"status": target, "status_reason": reason_value})
+            row = to_row(change)
+            _insert(conn, TABLES[change.record_type], [row])
+            self._journal(conn, change, "create", {k: {"old": None, "new": v} for k, v in _content(row).items()})
+            _refresh_case_list(conn, [case_id])
+        return updated
 
     def update(self, model: type[R], record_id: str, changes: dict[str, Any]) -> R:
         """Change some fields of a record; only fields whose value differs are journalled."""
         with self.transaction() as conn:
-            current = self._get_in(conn, model, record_id)
-            merged = current.model_dump()
-            for key, value in changes.items():
-                if key in _IDENTITY and value != merged.get(key):
-                    raise StoreError(f"The {key} of a {model.label} cannot be changed")
-                if key in _nested_fields(model) and isinstance(value, dict):
-                    merged[key] = {**merged[key], **value}
-                else:
-                    merged[key] = value
-            updated = _validated(model, merged)
-            self._check_parents(conn, updated)
-            old_row, new_row = to_row(current), to_row(updated)
-            diff = {
-                key: {"old": old_row[key], "new": value}
-                for key, value in new_row.items()
-                if old_row[key] != value
-            }
-            if not diff:
-                return current
-            assignments = ", ".join(f'"{key}" = ?' for key in diff)
-            conn.execute(
-                f"UPDATE {TABLES[model.record_type]} SET {assignments} WHERE id = ?",
-                [*(new_row[key] for key in diff), record_id],
-            )
-            self._journal(conn, current, "update", diff)
-            _refresh_case_list(conn, [_case_of(current)])
+            updated = self._update_in(conn, model, record_id, changes)
+            _refresh_case_list(conn, [_case_of(updated)])
+        return updated
+
+    def _update_in(self, conn: sqlite3.Connection, model: type[R], record_id: str, changes: dict[str, Any]) -> R:
+        current = self._get_in(conn, model, record_id)
+        merged = current.model_dump()
+        for key, value in changes.items():
+            if key in _IDENTITY and value != merged.get(key):
+                raise StoreError(f"The {key} of a {model.label} cannot be changed")
+            if key in _nested_fields(model) and isinstance(value, dict):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
+        updated = _validated(model, merged)
+        self._check_parents(conn, updated)
+        old_row, new_row = to_row(current), to_row(updated)
+        diff = {
+            key: {"old": old_row[key], "new": value}
+            for key, value in new_row.items()
+            if old_row[key] != value
+        }
+        if not diff:
+            return current
+        assignments = ", ".join(f'"{key}" = ?' for key in diff)
+        conn.execute(
+            f"UPDATE {TABLES[model.record_type]} SET {assignments} WHERE id = ?",
+            [*(new_row[key] for key in diff), record_id],
+        )
+        self._journal(conn, current, "update", diff)
+        self._check_plan_rule(conn, updated)
         return updated
 
     def delete(self, model: type[Record], record_id: str) -> None:
@@ -339,7 +376,7 @@ class Store:
             self._delete_in(conn, model, record_id)
             _refresh_case_list(conn, [case_id])
 
-    def _delete_in(self, conn: sqlite3.Connection, model: type[Record], record_id: str) -> None:
+    def _delete_in(self, conn: sqlite3.Connection, model: type[Record], record_id: str, *, with_plan: bool = False) -> None:
         current = self._get_in(conn, model, record_id)
         if isinstance(current, Case):
             for table in TABLES.values():
@@ -351,7 +388,7 @@ class Store:
                     )
         if isinstance(current, Plan):
             for (step_id,) in conn.execute("SELECT id FROM plan_steps WHERE plan_id = ?", (record_id,)).fetchall():
-                self._delete_in(conn, PlanStep, step_id)
+                self._delete_in(conn, PlanStep, step_id, with_plan=True)
         if isinstance(current, Barrier):
             # A service or UBNF grant outlives the barrier it addressed; only the link goes.
             for linked in (Service, Ubnf):
@@ -363,6 +400,9 @@ class Store:
         old = _content(to_row(current))
         conn.execute(f"DELETE FROM {TABLES[model.record_type]} WHERE id = ?", (record_id,))
         self._journal(conn, current, "delete", {k: {"old": v, "new": None} for k, v in old.items()})
+        if isinstance(current, PlanStep) and not with_plan:
+            plan = self._get_in(conn, Plan, current.plan_id)
+            self._check_plan_rule(conn, plan, removing_step=True)
 
     def import_records(self, records: list[Record], pending_ids: set[str] = frozenset()) -> int:
         """Add many records at once, all or nothing. Returns how many were queued for upload.
@@ -460,6 +500,21 @@ class Store:
             ).fetchone()
             if clash:
                 raise StoreError(f"Case number {record.case_number} is already in this store")
+
+    def _check_plan_rule(self, conn: sqlite3.Connection, record: Record, *, removing_step: bool = False) -> None:
+        """A Plan is In Progress only with at least one step: reporting counts nothing less."""
+        if not isinstance(record, Plan) or record.status != PlanStatus.IN_PROGRESS:
+            return
+        if conn.execute("SELECT 1 FROM plan_steps WHERE plan_id = ? LIMIT 1", (record.id,)).fetchone() is None:
+            if removing_step:
+                raise StoreError(
+                    "This is the plan's only step, and an In Progress plan needs at least one. "
+                    "Add another step first, or set the plan back to Draft."
+                )
+            raise StoreError(
+                "A plan can only be In Progress once it has at least one step (an action, who is responsible "
+                "and when): reporting does not count a plan without one. Add a step, or keep it as Draft."
+            )
 
     def _journal(self, conn: sqlite3.Connection, record: Record, operation: str, fields: dict) -> None:
         _insert(conn, "changes", [_journal_row(record, operation, fields, utc_now().isoformat(), self.actor)])

@@ -44,7 +44,8 @@ def caseload(store):
     b = store.create(make_case("00500002", referral_date=date(2026, 4, 20), migrated=True))
     store.create(Contact(case_id=b.id, name="Old Number", role="Parent / Caregiver", details_current=False))
     _event(store, b, INITIAL_SCHOOL_MEETING, "2026-04-27T10:00:00+12:00")
-    store.create(Plan(case_id=b.id, status="In Progress"))  # no steps: not counted
+    # No steps: not counted. The app refuses this, but AS-CMS data can hold it.
+    store.import_records([Plan(case_id=b.id, status="In Progress", server_id="a01AA00000PLANB001")])
 
     # Case C, referred Tue 30 Jun, migrated with an owner: Wed 1 Jul (1) .. Tue 7 (5),
     # Wed 8 (6), Thu 9 (7), Fri 10 Matariki, Mon 13 (8), Tue 14 (9), Wed 15 (10),
@@ -53,8 +54,8 @@ def caseload(store):
     store.create(Contact(case_id=c.id, name="Hemi Invented", role="Whānau member", details_current=True))
     _event(store, c, INITIAL_SCHOOL_MEETING, "2026-07-09T10:00:00+12:00")  # after AS_OF: not yet held
     _event(store, c, "Initial Whanau Meeting", "2026-07-02T10:00:00+12:00")  # not the exact subject
-    plan = store.create(Plan(case_id=c.id, status="In Progress"))
-    store.create(PlanStep(case_id=c.id, plan_id=plan.id, action="Check-in", responsible="School"))
+    plan = Plan(case_id=c.id, status="In Progress")
+    store.create_all([plan, PlanStep(case_id=c.id, plan_id=plan.id, action="Check-in", responsible="School")])
 
     # Case D is referred after AS_OF and is left out.
     store.create(make_case("00500004", referral_date=date(2026, 7, 9)))

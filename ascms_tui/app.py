@@ -6,15 +6,12 @@ read the store through `app.store`; every write goes through the store.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from .nztime import nz_today
 from .settings import Settings
@@ -23,52 +20,16 @@ from .store import Store
 FORM_KINDS = ("event", "comment", "task")
 
 
-class CaseCommands(Provider):
-    """Command palette: go to a case; new event / comment / task for the open case; sync."""
+def _case_commands():
+    # Imported when the palette first opens: textual.command costs ~40 ms at start-up.
+    from screens.palette import CaseCommands
 
-    def _open_case_id(self) -> str | None:
-        return getattr(self.app.screen, "case_id", None)
-
-    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        app: AscmsApp = self.app  # type: ignore[assignment]
-        commands: list[tuple[str, Callable[[], object], str]] = []
-        case_id = self._open_case_id()
-        if case_id is not None:
-            for kind, label in (("event", "event"), ("comment", "case comment"), ("task", "task")):
-                commands.append(
-                    (f"New {label} for this case", partial(app.open_form, kind, case_id), f"Record a new {label}")
-                )
-        commands.append(("Daily check", app.action_daily_check, "Before you close the laptop: what is missing today"))
-        commands.append(("Reporting readiness", app.action_reporting, "What the quarterly report will count"))
-        commands.append(("Time spent", app.action_time_spent, "Hours and minutes per week, day and case; CSV"))
-        commands.append(("Sync now", app.action_sync_now, "Send queued changes to AS-CMS"))
-        return commands
-
-    async def discover(self) -> Hits:
-        for name, callback, help_text in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, callback, help_text in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
-        # "Go to case …": by number or student name.
-        app: AscmsApp = self.app  # type: ignore[assignment]
-        if len(query.strip()) < 2:
-            return
-        rows = await asyncio.to_thread(app.store.case_list_rows)  # off the UI thread
-        for row in rows:
-            name = f"Go to case {row.case_number} {row.student} ({row.school})"
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), partial(app.open_case, row.id), help=row.status)
+    return CaseCommands
 
 
 class AscmsApp(App):
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {CaseCommands}
+    COMMANDS = App.COMMANDS | {_case_commands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave ascms-tui (your work is saved as you go)"),
         Binding("ctrl+g", "daily_check", "Daily check", id="app.daily_check",

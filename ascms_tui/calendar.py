@@ -14,8 +14,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from datetime import date, datetime, timedelta
-
-import holidays
+from importlib import resources
 
 __all__ = [
     "is_business_day",
@@ -34,16 +33,38 @@ class _Year:
     __slots__ = ("names", "weekday_holidays")
 
     def __init__(self, year: int) -> None:
-        # No subdiv: regional anniversary days must stay business days.
-        source = holidays.NZ(years=year)
-        # Copy into a plain dict so later reads never touch HolidayBase, whose
-        # lookups can auto-populate (mutate) it and are not thread-safe.
-        self.names: dict[date, str] = {d: n for d, n in source.items() if d.year == year}
+        table = _table()
+        if year in table:
+            self.names: dict[date, str] = table[year]
+        else:
+            import holidays  # only outside the shipped table: importing it costs ~150 ms at start-up
+
+            # No subdiv: regional anniversary days must stay business days. A plain
+            # dict copy, because HolidayBase lookups can mutate it (not thread-safe).
+            self.names = {d: n for d, n in holidays.NZ(years=year).items() if d.year == year}
         # Weekend holidays are already excluded by the weekday arithmetic, so
         # only weekday ones are subtracted; ordinals keep bisect cheap.
         self.weekday_holidays: tuple[int, ...] = tuple(
             sorted(d.toordinal() for d in self.names if d.weekday() < 5)
         )
+
+
+HOLIDAY_TABLE = "data/nz_national_holidays.tsv"
+_table_cache: dict[int, dict[date, str]] = {}
+
+
+def _table() -> dict[int, dict[date, str]]:
+    """The shipped table of national holidays (generated from the holidays package; a test keeps them equal)."""
+    if not _table_cache:
+        text = resources.files("ascms_tui").joinpath(HOLIDAY_TABLE).read_text(encoding="utf-8")
+        parsed: dict[int, dict[date, str]] = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                day, name = line.split("\t", 1)
+                when = date.fromisoformat(day)
+                parsed.setdefault(when.year, {})[when] = name
+        _table_cache.update(parsed)
+    return _table_cache
 
 
 _years: dict[int, _Year] = {}
@@ -167,3 +188,23 @@ def business_days_between(start: date, end: date) -> int:
     if b >= a:
         return _count(a, b)
     return -_count(b, a)
+
+
+def write_holiday_table(path=None, first: int = 2000, last: int = 2060) -> None:
+    """Regenerate the shipped table from the holidays package: python -m ascms_tui.calendar"""
+    import holidays
+
+    lines = [
+        "# NZ national public holidays (observed days included), no regional anniversaries.",
+        "# Generated from the holidays package by `python -m ascms_tui.calendar`; do not edit by hand.",
+        "# date<TAB>name",
+    ]
+    for year in range(first, last + 1):
+        lines += [f"{d.isoformat()}\t{n}" for d, n in sorted(holidays.NZ(years=year).items()) if d.year == year]
+    target = path or resources.files("ascms_tui").joinpath(HOLIDAY_TABLE)
+    with open(target, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    write_holiday_table()

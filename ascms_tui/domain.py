@@ -245,6 +245,8 @@ UtcDateTime = Annotated[datetime, AfterValidator(to_utc)]
 class TimeSpentMixin(BaseModel):
     """The Hours and Minutes fields of Tasks and Events (and, here, Services and Info Requests)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     hours: int = Field(0, title="Hours")
     minutes: int = Field(0, title="Minutes")
 
@@ -279,7 +281,8 @@ class TimeSpentMixin(BaseModel):
 class Record(BaseModel):
     """Anything the store keeps: a client id that never changes, and the central Id once known."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=False, use_enum_values=False)
+    # defer_build: schemas are built at first validation, not at import (start-up time).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     record_type: ClassVar[str]
     label: ClassVar[str]
@@ -290,7 +293,7 @@ class Record(BaseModel):
 
 
 class Student(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: RequiredText = Field(title="Student name")
     known_as: OptionalText = Field(None, title="Known as")
@@ -328,7 +331,7 @@ class Student(BaseModel):
 
 
 class School(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: OptionalText = Field(None, title="School")
     number: OptionalText = Field(None, title="School number")

@@ -1,56 +1,292 @@
-"""The first screen: one row per case."""
+"""The first screen: one line per case, filtered as you type.
+
+Rows come from `store.case_list_rows()` in a thread worker, which also works
+out everything a keystroke or a sort needs (a folded search string, business
+days since referral, the next deadline), so that filtering 10,000 cases is a
+substring scan and drawing is the table's job for the visible lines only.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import date
+from functools import partial
+from operator import attrgetter
+from typing import ClassVar
+
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import Footer, Header, Input, Label
 
-from ascms_tui.nztime import format_nz_date
+from ascms_tui.domain import CaseStatus
 from ascms_tui.store import CaseListRow, Store
-from widgets.literal import literal
+from widgets.case_table import CaseEntry, CaseTable, sort_entries
 
-COLUMNS = ("Case", "Student", "Type", "Status", "School", "Owner", "Referred", "Unsynced")
+SCOPES = ("mine", "all", "closed")
+SCOPE_LABELS = {"mine": "My open", "all": "All", "closed": "Closed"}
+EMPTY_SCOPE_NAMES = {"mine": "open cases of yours", "all": "cases", "closed": "closed cases"}
+# A closed case has no deadline; in "My open" every owner is me: those columns make way for others.
+SCOPE_HIDDEN_COLUMNS = {"mine": {"owner"}, "all": set(), "closed": {"deadline"}}
+CLOSED = CaseStatus.CLOSED.value
+
+_COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, so "whanau" finds "Whānau" and "tui" finds "Tūī"."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    return _COMBINING_MARKS.sub("", unicodedata.normalize("NFD", text))
+
+
+def build_entries(rows: Sequence[CaseListRow], *, today: date, user_name: str | None) -> list[CaseEntry]:
+    """Everything the list shows, searches and sorts by, for every case (run off the UI thread)."""
+    # Imported here: the holiday calendar loads in the worker, not before the first paint.
+    from ascms_tui.calendar import business_days_between
+    from ascms_tui.rules import next_deadline
+
+    folded: dict[str, str] = {}
+    days_since: dict[str, int] = {}
+    deadlines: dict[tuple, tuple[str, bool, int | None]] = {}
+
+    def fold_once(text: str) -> str:
+        value = folded.get(text)
+        if value is None:
+            value = folded[text] = fold(text)
+        return value
+
+    new_entry = partial(tuple.__new__, CaseEntry)  # positional and unchecked: 10,000 of them
+    entries = []
+    for row in rows:
+        days = days_since.get(row.referral_date)
+        if days is None:
+            days = days_since[row.referral_date] = business_days_between(row.referral_day, today)
+        # next_deadline depends on whether each initial meeting is recorded, not on its date,
+        # so a few hundred keys cover 10,000 cases (tests check this against direct calls).
+        key = (row.referral_date, row.status, row.first_school_meeting is None,
+               row.first_whanau_meeting is None, bool(row.has_current_contact))
+        deadline = deadlines.get(key)
+        if deadline is None:
+            found = next_deadline(
+                referral_date=row.referral_day,
+                status=row.status,
+                school_meeting=row.school_meeting_day,
+                whanau_meeting=row.whanau_meeting_day,
+                has_current_contact=bool(row.has_current_contact),
+                today=today,
+            )
+            deadline = deadlines[key] = (
+                (found.describe(), found.passed, found.due.toordinal()) if found else ("", False, None)
+            )
+        student, school = fold_once(row.student), fold_once(row.school)
+        entries.append(new_entry((
+            row.id,
+            row.case_number,
+            row.student,
+            row.student_name,
+            row.case_type,
+            row.status,
+            row.school,
+            row.case_owner,
+            row.referral_date,
+            days,
+            *deadline,
+            row.unsynced,
+            # \x1f keeps a search from matching across two fields.
+            f"{row.case_number}\x1f{student}\x1f{fold_once(row.student_name)}\x1f{school}\x1f{row.status.lower()}",
+            student,
+            school,
+            fold_once(row.case_owner) if row.case_owner else None,
+            row.case_owner == user_name and row.status != CLOSED if user_name else False,
+            row.status == CLOSED,
+        )))
+    return entries
+
+
+def matching(entries: list[CaseEntry], query: str) -> list[CaseEntry]:
+    """The entries whose number, names, school or status contain every word of `query` (folded)."""
+    words = fold(query).split()
+    if not words:
+        return entries
+    if len(words) == 1:
+        word = words[0]
+        return [entry for entry in entries if word in entry.search]
+    return [entry for entry in entries if all(word in entry.search for word in words)]
+
+
+SCOPE_TESTS: dict[str, Callable[[CaseEntry], bool]] = {
+    "mine": attrgetter("mine_open"),
+    "all": lambda entry: True,
+    "closed": attrgetter("closed"),
+}
+
+
+class ScopeTab(Label):
+    """One of My open / All / Closed: click it, or press its key."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(Content(SCOPE_LABELS[scope]), id=f"scope-{scope}", classes="scope")
+        self.scope = scope
+
+    def on_click(self) -> None:
+        self.screen.action_scope(self.scope)
 
 
 class CaseListScreen(Screen):
-    BINDINGS = [Binding("r", "reload", "Reload", id="case_list.reload", tooltip="Read the cases again")]
+    CSS_PATH = "case_list.tcss"
+
+    BINDINGS: ClassVar = [
+        Binding("f2", "scope('mine')", "My open", id="case_list.scope_mine",
+                tooltip="Show my cases that are not closed"),
+        Binding("f3", "scope('all')", "All", id="case_list.scope_all", tooltip="Show every case"),
+        Binding("f4", "scope('closed')", "Closed", id="case_list.scope_closed", tooltip="Show closed cases"),
+        Binding("escape", "clear_filter", "Clear filter", id="case_list.clear_filter",
+                tooltip="Clear the filter and go back to typing one"),
+        Binding("slash", "focus_filter", "Filter", id="case_list.focus_filter",
+                tooltip="Type to filter by case number, student, school or status", show=False),
+        Binding("down", "focus_table", "To the list", id="case_list.to_table",
+                tooltip="Move from the filter into the list", show=False),
+        Binding("f5", "reload", "Reload", id="case_list.reload", tooltip="Read the cases again", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scope: str | None = None  # chosen on the first load
+        self.total = 0
+        self.counts = {scope: 0 for scope in SCOPES}
+        self._loaded_once = False
+        # (all entries, folded query, matches) of the last filter, to narrow as the user types on
+        self._last_match: tuple[list[CaseEntry] | None, str, list[CaseEntry]] = (None, "", [])
 
     @property
     def store(self) -> Store:
         return self.app.store
 
+    @property
+    def table(self) -> CaseTable:
+        return self.query_one(CaseTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#filter", Input)
+
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+        yield Input(placeholder="Type to filter: case number, student, school, status", id="filter",
+                    select_on_focus=False)
+        with Horizontal(id="scope-bar"):
+            for scope in SCOPES:
+                yield ScopeTab(scope)
+            yield Label(Content("Loading cases…"), id="case-count")
+        yield CaseTable(id="cases")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
+        self.filter_input.focus()
         self.action_reload()
 
+    def on_screen_resume(self) -> None:
+        # Back from a case: an event or sync may have changed its deadline or unsynced count.
+        if self._loaded_once:
+            self.action_reload()
+
+    # -- loading ---------------------------------------------------------------------
+
     def action_reload(self) -> None:
-        self.run_worker(self._load, thread=True, exclusive=True, group="case-list")
+        sort = (self.table.sort_column, self.table.sort_reverse)
+        self.run_worker(lambda: self._load(*sort), thread=True, exclusive=True, group="case-list",
+                        name="load cases")
 
-    def _load(self) -> None:
-        rows = self.store.case_list_rows()
-        self.app.call_from_thread(self._show, rows)
+    def _load(self, sort_column: str, sort_reverse: bool) -> None:
+        app = self.app
+        entries = build_entries(self.store.case_list_rows(), today=app.today(), user_name=app.user_name)
+        entries = sort_entries(entries, sort_column, sort_reverse)
+        app.call_from_thread(self._loaded, entries, (sort_column, sort_reverse))
 
-    def _show(self, rows: list[CaseListRow]) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        # Newest referrals first, as AS-CMS lists them.
-        for row in sorted(rows, key=lambda r: (r.referral_date, r.case_number), reverse=True):
-            table.add_row(
-                literal(row.case_number),
-                literal(row.student),
-                literal(row.case_type),
-                literal(row.status),
-                literal(row.school),
-                literal(row.case_owner or "—"),
-                literal(format_nz_date(row.referral_day)),
-                literal(row.unsynced or ""),
-                key=row.id,
-            )
-        self.sub_title = f"{len(rows):,} cases"
+    def _loaded(self, entries: list[CaseEntry], sorted_by: tuple[str, bool]) -> None:
+        table = self.table
+        keep = table.current.id if table.current else None
+        table.set_entries(entries, sorted_by)
+        self.total = len(entries)
+        if self.scope is None:
+            has_mine = any(entry.mine_open for entry in entries)
+            self.scope = "mine" if self.app.user_name and has_mine else "all"
+            table.hide_columns(SCOPE_HIDDEN_COLUMNS[self.scope])
+        self._loaded_once = True
+        self.sub_title = f"{self.total:,} cases"
+        self.apply_filter(keep_case=keep)
+
+    # -- filtering -------------------------------------------------------------------
+
+    def apply_filter(self, keep_case: str | None = None) -> None:
+        """Show the cases in the scope that match the filter; count every scope's matches."""
+        if self.scope is None:  # not loaded yet: the first load applies it
+            return
+        table = self.table
+        entries, query = table.all_entries, fold(self.filter_input.value).strip()
+        pool = entries
+        last_entries, last_query, last_matches = self._last_match
+        if last_entries is entries and last_query and query.startswith(last_query):
+            pool = last_matches  # typing on narrows the last result: no need to scan everything
+        matches = matching(pool, query)
+        self._last_match = (entries, query, matches)
+        self.counts = {
+            "mine": sum(entry.mine_open for entry in matches),
+            "all": len(matches),
+            "closed": sum(entry.closed for entry in matches),
+        }
+        shown = matches if self.scope == "all" else list(filter(SCOPE_TESTS[self.scope], matches))
+        if query:
+            table.empty_message = f"No {EMPTY_SCOPE_NAMES[self.scope]} match “{self.filter_input.value.strip()}”"
+        else:
+            table.empty_message = f"No {EMPTY_SCOPE_NAMES[self.scope]}"
+        table.show(shown, keep_case=keep_case)
+        self._show_counts(len(shown))
+
+    def _show_counts(self, shown: int) -> None:
+        for scope in SCOPES:
+            tab = self.query_one(f"#scope-{scope}", ScopeTab)
+            tab.update(Content(f"{SCOPE_LABELS[scope]} ({self.counts[scope]:,})"))
+            tab.set_class(scope == self.scope, "-active")
+        filtered = " matching the filter" if self.filter_input.value.strip() else ""
+        self.query_one("#case-count", Label).update(
+            Content(f"{shown:,} of {self.total:,} cases{filtered}"), layout=False  # its width is fixed
+        )
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self.apply_filter()  # a new search starts at its top match
+
+    @on(Input.Submitted, "#filter")
+    def _open_top_match(self) -> None:
+        self.table.action_open()
+
+    @on(CaseTable.Opened)
+    def _open_case(self, message: CaseTable.Opened) -> None:
+        self.app.open_case(message.case_id)
+
+    def action_scope(self, scope: str) -> None:
+        if scope not in SCOPES or self.scope is None:
+            return
+        keep = self.table.current.id if self.table.current else None
+        self.scope = scope
+        self.table.hide_columns(SCOPE_HIDDEN_COLUMNS[scope])
+        self.apply_filter(keep_case=keep)
+
+    def action_clear_filter(self) -> None:
+        if self.filter_input.value:
+            self.filter_input.value = ""  # Input.Changed re-applies the filter
+        self.filter_input.focus()
+
+    def action_focus_filter(self) -> None:
+        self.filter_input.focus()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()

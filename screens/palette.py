@@ -13,7 +13,8 @@ class CaseCommands(Provider):
     """Command palette: go to a case; new event / comment / task for the open case; sync."""
 
     def _open_case_id(self) -> str | None:
-        return getattr(self.app.screen, "case_id", None)
+        # The screen the palette was opened from (the palette itself is on top now).
+        return getattr(self.screen, "case_id", None)
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app

@@ -1,0 +1,225 @@
+"""One case: the header, and tabs for its activity timeline, details and related records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from datetime import date
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.containers import Vertical
+from textual.widgets import ContentSwitcher, Header, Static
+
+from ascms_tui.domain import Barrier, Case, CaseFile, Contact, InfoRequest, Plan, PlanStep, Record, Service, Ubnf
+from ascms_tui.store import Store
+from ascms_tui.timeline import COMMENT, EVENT, STATUS_CHANGE, TASK, TimelineEntry, entries_from_rows, read_timeline_rows
+from widgets.case_header import CaseHeader, student_names
+from widgets.case_records import CaseDetails, RelatedRecords
+from widgets.quiet_footer import QuietFooter
+from widgets.tab_strip import TabStrip
+from widgets.timeline import Timeline
+
+# The timeline filter, in the order `f` cycles through it.
+FILTERS: tuple[tuple[str, frozenset[str] | None], ...] = (
+    ("All", None),
+    ("Events", frozenset({EVENT})),
+    ("Comments", frozenset({COMMENT})),
+    ("Tasks", frozenset({TASK})),
+    ("Status changes", frozenset({STATUS_CHANGE})),
+)
+# Record types read after the timeline has been shown (the Related tab's other lists).
+OTHER_TYPES: tuple[type[Record], ...] = (Barrier, Plan, PlanStep, Service, Ubnf, InfoRequest, CaseFile)
+# The tabs: (id, key, label). The keys are shown on the tab bar itself.
+TABS = (("timeline", "1", "Timeline"), ("details", "2", "Details"), ("related", "3", "Related"))
+
+
+@dataclass
+class CaseData:
+    """Everything the case view shows, read in a worker."""
+
+    case: Case
+    contacts: list[Contact]
+    entries: list[TimelineEntry]
+    unsynced: set[str]  # ids of this case's records with changes not yet in AS-CMS
+    others: dict[type[Record], list[Any]] | None = None  # None until read
+
+
+class CaseViewScreen(Screen):
+    CSS_PATH = "case_view.tcss"
+    AUTO_FOCUS = "#timeline-entries"  # one focus change on opening: each rebuilds the footer
+    BINDINGS = [
+        Binding("e", "new('event')", "Event", id="case_view.new_event", tooltip="Record a new Event for this case"),
+        Binding("c", "new('comment')", "Comment", id="case_view.new_comment", tooltip="Write a new Case Comment"),
+        Binding("t", "new('task')", "Task", id="case_view.new_task", tooltip="Add a new Task for this case"),
+        Binding("f", "cycle_filter(1)", "Filter", id="case_view.filter",
+                tooltip="Timeline: show everything, or only events, comments, tasks or status changes"),
+        Binding("F", "cycle_filter(-1)", "Filter back", id="case_view.filter_back",
+                tooltip="Timeline: the previous filter", show=False),
+        # Not in the footer: the tab bar shows these keys beside the tab names.
+        Binding("1", "show_tab('timeline')", "Timeline", id="case_view.tab_timeline",
+                tooltip="Show the activity timeline", show=False),
+        Binding("2", "show_tab('details')", "Details", id="case_view.tab_details",
+                tooltip="Show student, school and contact details", show=False),
+        Binding("3", "show_tab('related')", "Related", id="case_view.tab_related",
+                tooltip="Show every record of the case, by type", show=False),
+        Binding("escape,backspace", "back", "Back", id="case_view.back", tooltip="Back to the case list"),
+    ]
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.data: CaseData | None = None
+        self.filter_index = 0
+        self._related_shown: tuple[CaseData, bool] | None = None
+        self._details_shown: CaseData | None = None
+        self._resumed = False
+        self._early: tuple[CaseData, date] | None = None
+        self._widgets_ready = False
+
+    @property
+    def store(self) -> Store:
+        return self.app.store  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        # One row, read here so that the header is up with the first paint; the
+        # records are read in a worker started now, overlapping building the widgets.
+        case = self.store.get(Case, self.case_id)
+        if case is not None:
+            self.sub_title = f"Case {case.case_number} · {student_names(case)}"
+        self.reload(case)
+        yield Header()
+        yield CaseHeader(case, self.app.today(), id="case-header")  # type: ignore[attr-defined]
+        yield TabStrip(TABS, id="tabs")
+        with ContentSwitcher(id="panes", initial="timeline"):
+            with Vertical(id="timeline"):
+                yield Static(id="timeline-filter")
+                yield Timeline(id="timeline-entries")
+            yield CaseDetails(id="details")
+            yield RelatedRecords(id="related")
+        yield QuietFooter()
+
+    def on_mount(self) -> None:
+        self._show_filter()
+        self._widgets_ready = True
+        if self._early is not None:  # the read finished before the widgets were up
+            self._show(*self._early)
+            self._early = None
+
+    def on_unmount(self) -> None:
+        self.data = None  # freed now, not by a later garbage collection (see Timeline.on_unmount)
+        self._related_shown = self._details_shown = None
+
+    def on_screen_resume(self) -> None:
+        # Back from a form that may just have saved a record (the first load began in compose).
+        if self._resumed:
+            self.reload()
+        self._resumed = True
+
+    # -- loading --------------------------------------------------------------------------
+
+    def reload(self, case: Case | None = None) -> None:
+        self.run_worker(partial(self._load, case), thread=True, exclusive=True, group="case-view")
+
+    def _load(self, case: Case | None) -> None:
+        store, today = self.store, self.app.today()  # type: ignore[attr-defined]
+        case = case or store.get(Case, self.case_id)
+        if case is None:
+            self.app.call_from_thread(self._case_missing)
+            return
+        # The timeline first: it is what the case manager came for.
+        rows = read_timeline_rows(store, self.case_id)
+        data = CaseData(case, rows.contacts, entries_from_rows(rows, today), rows.unsynced)
+        self.app.call_from_thread(self._show, data, today)
+        others = {model: store.records(model, self.case_id) for model in OTHER_TYPES}
+        self.app.call_from_thread(self._show_others, data, others)
+
+    def _case_missing(self) -> None:
+        self.notify("This case is no longer in the local store.", title="Case not found", severity="error")
+        self.action_back()
+
+    def _show(self, data: CaseData, today: date) -> None:
+        if not self._widgets_ready:
+            self._early = (data, today)
+            return
+        previous, self.data = self.data, data
+        self.sub_title = f"Case {data.case.case_number} · {student_names(data.case)}"
+        self.query_one(CaseHeader).show(data.case, data.contacts, today)
+        timeline = self.query_one(Timeline)
+        timeline.empty_message = "Nothing recorded yet: e for an Event, c for a Case Comment, t for a Task."
+        timeline.filtered_empty_message = "Nothing of this type on this case: f shows the next type."
+        timeline.set_entries(data.entries, today)
+        if previous is not None:
+            before = {entry.record_id for entry in previous.entries}
+            added = [i for i, entry in enumerate(timeline.shown_entries) if entry.record_id not in before]
+            if len(added) == 1:  # just saved in a form: select it
+                timeline.select(added[0])
+        self._show_filter()
+        self._refresh_tab()
+
+    def _show_others(self, data: CaseData, others: dict[type[Record], list[Any]]) -> None:
+        data.others = others
+        self._refresh_tab()
+
+    def _refresh_tab(self) -> None:
+        # Details and Related are filled only while showing: opening the case paints sooner.
+        data = self.data
+        if data is None:
+            return
+        active = self.query_one(ContentSwitcher).current
+        if active == "details" and self._details_shown is not data:
+            self._details_shown = data
+            self.query_one(CaseDetails).show(data.case, data.contacts)
+        elif active == "related" and self._related_shown != (data, data.others is not None):
+            self._related_shown = (data, data.others is not None)
+            self.query_one(RelatedRecords).show(data.contacts, data.entries, data.others, data.unsynced)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_new(self, kind: str) -> None:
+        self._open_form(kind)
+
+    def on_timeline_entry_chosen(self, message: Timeline.EntryChosen) -> None:
+        entry = message.entry
+        if entry.editable:
+            self._open_form(entry.kind, entry.record_id)
+        else:
+            self.notify("A status change is part of the case history and cannot be edited.", title=entry.title)
+
+    def _open_form(self, kind: str, record_id: str | None = None) -> None:
+        self.app.open_form(kind, self.case_id, record_id)  # type: ignore[attr-defined]
+
+    def action_cycle_filter(self, step: int) -> None:
+        self.filter_index = (self.filter_index + step) % len(FILTERS)
+        self.query_one(Timeline).set_kinds(FILTERS[self.filter_index][1])
+        self._show_filter()
+        self.action_show_tab("timeline")
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(ContentSwitcher).current = tab
+        self.query_one(TabStrip).active = tab
+        self.query_one({"timeline": Timeline, "details": CaseDetails, "related": RelatedRecords}[tab]).focus()
+        self._refresh_tab()
+
+    def on_tab_strip_chosen(self, message: TabStrip.Chosen) -> None:
+        self.action_show_tab(message.tab)
+
+    def action_back(self) -> None:
+        if self.app.screen is self and len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def _show_filter(self) -> None:
+        counts: dict[str, int] = {}
+        for entry in self.data.entries if self.data else ():
+            counts[entry.kind] = counts.get(entry.kind, 0) + 1
+        text = Text("Show ", style="dim")
+        for index, (label, kinds) in enumerate(FILTERS):
+            count = sum(counts.values()) if kinds is None else sum(counts.get(kind, 0) for kind in kinds)
+            text.append(f" {label} {count:,} " if self.data else f" {label} ",
+                        style="bold reverse" if index == self.filter_index else "")
+            text.append(" ")
+        text.append("  f: next filter", style="dim")
+        self.query_one("#timeline-filter", Static).update(text)

@@ -11,7 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .domain import INITIAL_MEETING_SUBJECTS, CaseComment, Contact, Event, StatusChange, Task, TaskStatus
+from .domain import (
+    INITIAL_MEETING_SUBJECTS,
+    CaseComment,
+    Contact,
+    Event,
+    StatusChange,
+    Task,
+    TaskStatus,
+)
 from .nztime import format_nz_date, format_nz_datetime, nz_date, nz_midnight
 from .store import Store, from_row
 
@@ -164,14 +172,14 @@ _TIMELINE_COLUMNS = (
 _CONTACT_OBJECT = ", ".join(f"'{name}', \"{name}\"" for name in Contact.model_fields)
 _TIMELINE_SQL = "SELECT " + ", ".join(
     [
-        f"(SELECT json_array({', '.join(f'json_group_array({column})' for column in columns)})"
-        f" FROM {table} WHERE case_id = ?1)"
+        (f"(SELECT json_array({', '.join(f'json_group_array({column})' for column in columns)})"
+         f" FROM {table} WHERE case_id = ?1)")
         for table, columns in _TIMELINE_COLUMNS
     ]
     + [
         "(SELECT json_group_array(DISTINCT record_id) FROM changes WHERE case_id = ?1 AND status != 'done')",
-        f"(SELECT json_group_array(json_object({_CONTACT_OBJECT})) FROM"
-        " (SELECT * FROM contacts WHERE case_id = ?1 ORDER BY recorded_at, rowid))",
+        (f"(SELECT json_group_array(json_object({_CONTACT_OBJECT})) FROM"
+         " (SELECT * FROM contacts WHERE case_id = ?1 ORDER BY recorded_at, rowid))"),
     ]
 )
 

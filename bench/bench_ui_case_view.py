@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ascms_tui.demo import write_caseload  # noqa: E402
-from ascms_tui.interchange import FORMAT, import_document, import_file  # noqa: E402
-from ascms_tui.store import Store  # noqa: E402
+from ascms_tui.demo import write_caseload
+from ascms_tui.interchange import FORMAT, import_document, import_file
+from ascms_tui.store import Store
 
 DATA = ROOT / "bench" / "data"
 DATABASE = DATA / "case_view-10000.sqlite3"

@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Header, Static
 
-from ascms_tui.domain import Barrier, Case, CaseFile, Contact, InfoRequest, Plan, PlanStep, Record, Service, Ubnf
+from ascms_tui.domain import (
+    Barrier,
+    Case,
+    CaseFile,
+    Contact,
+    InfoRequest,
+    Plan,
+    PlanStep,
+    Record,
+    Service,
+    Ubnf,
+)
 from ascms_tui.store import Store
-from ascms_tui.timeline import COMMENT, EVENT, STATUS_CHANGE, TASK, TimelineEntry, entries_from_rows, read_timeline_rows
+from ascms_tui.timeline import (
+    COMMENT,
+    EVENT,
+    STATUS_CHANGE,
+    TASK,
+    TimelineEntry,
+    entries_from_rows,
+    read_timeline_rows,
+)
 from widgets.case_header import CaseHeader, student_names
 from widgets.case_records import CaseDetails, RelatedRecords
 from widgets.quiet_footer import QuietFooter
@@ -51,7 +70,7 @@ class CaseData:
 class CaseViewScreen(Screen):
     CSS_PATH = "case_view.tcss"
     AUTO_FOCUS = "#timeline-entries"  # one focus change on opening: each rebuilds the footer
-    BINDINGS = [
+    BINDINGS: ClassVar = [
         Binding("e", "new('event')", "Event", id="case_view.new_event", tooltip="Record a new Event for this case"),
         Binding("c", "new('comment')", "Comment", id="case_view.new_comment", tooltip="Write a new Case Comment"),
         Binding("t", "new('task')", "Task", id="case_view.new_task", tooltip="Add a new Task for this case"),

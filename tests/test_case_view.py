@@ -129,7 +129,7 @@ async def test_initial_meetings_show_nz_date_time_and_time_spent(demo_db):
 
         assert whanau.startswith("Event   Initial Student / Whānau Meeting  2/04/2026, 10:00 am – 11:15 am · 2 h")
         assert school.startswith("Event   Initial School Meeting  26/03/2026, 9:00 am – 9:30 am · 1 h 15 min")
-        title_style = dict((text, style) for text, style in header_chunks(by_title["Initial School Meeting"]))
+        title_style = dict(header_chunks(by_title["Initial School Meeting"]))
         assert title_style["Initial School Meeting"] == "timeline--initial"  # highlighted
 
 
@@ -245,6 +245,12 @@ async def test_cursor_moves_with_arrows_and_j_k(demo_db):
         assert "Status set to Provider Queue" in "\n".join(screen_lines(pilot.app))
         await pilot.press("home")
         assert timeline.selected_entry is entries[0]
+        await pilot.press("pagedown")
+        paged = timeline.selected_entry
+        assert entries.index(paged) > 2
+        assert timeline.entry_text(paged)[0] in "\n".join(screen_lines(pilot.app))  # scrolled to it
+        await pilot.press("pageup")
+        assert entries.index(timeline.selected_entry) < entries.index(paged)
 
 
 def test_wrapping_splits_overlong_words_and_keeps_line_breaks():

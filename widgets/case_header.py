@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import ClassVar
 
 from rich.style import StyleType
 from rich.text import Text
@@ -47,7 +48,7 @@ class CaseHeader(Static):
         & > .case-header--warning { text-style: bold; color: $text-warning; }
     }
     """
-    COMPONENT_CLASSES = {
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
         "case-header--student",
         "case-header--label",
         "case-header--status",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -13,14 +13,32 @@ from rich.text import Text
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Collapsible, Static
 
-from ascms_tui.domain import Barrier, Case, CaseFile, Contact, InfoRequest, Plan, PlanStep, Record, Service, Ubnf
+from ascms_tui.domain import (
+    Barrier,
+    Case,
+    CaseFile,
+    Contact,
+    InfoRequest,
+    Plan,
+    PlanStep,
+    Record,
+    Service,
+    Ubnf,
+)
 from ascms_tui.nztime import format_nz_date
-from ascms_tui.timeline import COMMENT, EVENT, STATUS_CHANGE, TASK, TimelineEntry, format_time_spent
+from ascms_tui.timeline import (
+    COMMENT,
+    EVENT,
+    STATUS_CHANGE,
+    TASK,
+    TimelineEntry,
+    format_time_spent,
+)
 from widgets.literal import literal
 from widgets.timeline import component_style
 
 # The Related tab lists this many of each record type, newest first; the Timeline has them all.
-RELATED_LIMIT = 200
+RELATED_LIMIT = 100
 
 _STYLE_CSS = """
     & > .records--label { color: $text-muted; }
@@ -36,7 +54,7 @@ _STYLE_NAMES = ("label", "strong", "heading", "empty", "good", "warning")
 class _Styled:
     """Rich styles from the widget's component classes, so that both themes work."""
 
-    COMPONENT_CLASSES = {f"records--{name}" for name in _STYLE_NAMES}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"records--{name}" for name in _STYLE_NAMES}
     _last_shown: tuple | None = None
 
     def on_mount(self) -> None:
@@ -65,7 +83,7 @@ class CaseDetails(_Styled, VerticalScroll):
     """Student, case and school details, and every contact."""
 
     DEFAULT_CSS = "CaseDetails {" + _STYLE_CSS + "}"
-    COMPONENT_CLASSES = _Styled.COMPONENT_CLASSES
+    COMPONENT_CLASSES: ClassVar[set[str]] = _Styled.COMPONENT_CLASSES
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -159,7 +177,7 @@ class RelatedRecords(_Styled, VerticalScroll):
     """One collapsible list per record type, with its count; newest first."""
 
     DEFAULT_CSS = "RelatedRecords {" + _STYLE_CSS + "}"
-    COMPONENT_CLASSES = _Styled.COMPONENT_CLASSES
+    COMPONENT_CLASSES: ClassVar[set[str]] = _Styled.COMPONENT_CLASSES
 
     def show(
         self,
@@ -245,6 +263,10 @@ def _badges(st: Mapping[str, Style], text: Text, entry: TimelineEntry) -> Text:
     return text
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _spent(minutes: int) -> str:
     spent = format_time_spent(minutes)
     return f" · {spent}" if spent else ""
@@ -285,8 +307,7 @@ def _barrier_item(st: Mapping[str, Style], barrier: Barrier) -> RenderableType:
 
 def _plan_item(st: Mapping[str, Style], plan: Plan, steps: list[PlanStep]) -> RenderableType:
     head = _head(st, ("Student Plan", "strong"),
-                 (f" · {plan.status.value} · review {_date(plan.review_date)} · "
-                  f"{len(steps)} step{'s' if len(steps) != 1 else ''}", "label"))
+                 (f" · {plan.status.value} · review {_date(plan.review_date)} · {_count(len(steps), 'step')}", "label"))
     parts: list[RenderableType] = [_with_body(head, plan.goals)]
     for step in sorted(steps, key=lambda s: (s.due_date or date.max, s.action)):
         line = _head(st, ("☑ " if step.done else "☐ ", ""), (step.action, ""),
@@ -296,9 +317,9 @@ def _plan_item(st: Mapping[str, Style], plan: Plan, steps: list[PlanStep]) -> Re
 
 
 def _service_item(st: Mapping[str, Style], service: Service) -> RenderableType:
+    dates = f"referred {_date(service.referred_on)} · follow-up {_date(service.follow_up_on)}"
     head = _head(st, (service.agency, "strong"), (f" ({service.kind.value})", "label"),
-                 (f" · {service.status.value} · referred {_date(service.referred_on)}"
-                  f" · follow-up {_date(service.follow_up_on)}{_spent(service.time_spent_minutes)}", "label"))
+                 (f" · {service.status.value} · {dates}{_spent(service.time_spent_minutes)}", "label"))
     outcome = f"Outcome: {service.outcome}" if service.outcome else ""
     return _with_body(head, "\n".join(part for part in (service.reason, outcome) if part))
 
@@ -309,9 +330,8 @@ def _ubnf_item(st: Mapping[str, Style], grant: Ubnf) -> RenderableType:
 
 
 def _info_request_item(st: Mapping[str, Style], request: InfoRequest) -> RenderableType:
-    head = _head(st, (request.agency.value, "strong"),
-                 (f" · requested {_date(request.requested_on)} · answered {_date(request.answered_on)}"
-                  f"{_spent(request.time_spent_minutes)}", "label"))
+    dates = f"requested {_date(request.requested_on)} · answered {_date(request.answered_on)}"
+    head = _head(st, (request.agency.value, "strong"), (f" · {dates}{_spent(request.time_spent_minutes)}", "label"))
     outcome = f"Outcome: {request.outcome}" if request.outcome else ""
     return _with_body(head, "\n".join(part for part in (request.request, outcome) if part))
 

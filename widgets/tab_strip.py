@@ -8,6 +8,7 @@ their keys (bound on the screen) or by a click.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
@@ -29,7 +30,7 @@ class TabStrip(Widget):
         & > .tab-strip--active { color: $text; text-style: bold underline; background: $primary-muted; }
     }
     """
-    COMPONENT_CLASSES = {"tab-strip--key", "tab-strip--label", "tab-strip--active"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"tab-strip--key", "tab-strip--label", "tab-strip--active"}
 
     active: reactive[str] = reactive("")
 

@@ -10,10 +10,11 @@ the database is drawn as plain segments: no markup is ever parsed.
 from __future__ import annotations
 
 import time
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import date
 from itertools import accumulate
+from typing import ClassVar
 
 from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
@@ -32,7 +33,6 @@ from ascms_tui.timeline import (
     COMMENT,
     EVENT,
     KIND_LABELS,
-    STATUS_CHANGE,
     TASK,
     TimelineEntry,
     group_entries,
@@ -188,7 +188,7 @@ class Timeline(ScrollView, can_focus=True):
         &:focus > .timeline--cursor-bar { color: $accent; }
     }
     """
-    COMPONENT_CLASSES = {
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
         "timeline--group",
         "timeline--kind-event",
         "timeline--kind-comment",
@@ -205,7 +205,7 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--cursor",
         "timeline--cursor-bar",
     }
-    BINDINGS = [
+    BINDINGS: ClassVar = [
         Binding("down,j", "cursor_down", "Next", id="timeline.next", tooltip="Select the next (older) entry", show=False),
         Binding("up,k", "cursor_up", "Previous", id="timeline.previous", tooltip="Select the previous (newer) entry", show=False),
         Binding("enter", "open_entry", "Open", id="timeline.open",
@@ -382,7 +382,8 @@ class Timeline(ScrollView, can_focus=True):
         self._schedule_background_layout(0.02)
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._content_width() != self._width:
+        # Zero size: hidden behind another tab. Keep the layout for when it comes back.
+        if self.size.width and self._content_width() != self._width:
             self._reset_layout()
             self._scroll_to_cursor()
 
@@ -491,11 +492,8 @@ class Timeline(ScrollView, can_focus=True):
         target = min(target, max(self._offsets[-1] - self.scrollable_content_region.height, 0))
         self.scroll_to(y=target, animate=False, immediate=True, force=True)
         # Select the first entry that starts on the new page.
-        index = bisect_right(self._offsets, target) - 1
-        for position, item in enumerate(self._entry_item):
-            if item >= index and self._offsets[item] >= target:
-                self.cursor = position
-                break
+        first_item = bisect_left(self._offsets, target)
+        self.cursor = min(bisect_left(self._entry_item, first_item), len(self._shown) - 1)
         self.refresh()
 
     def action_open_entry(self) -> None:
@@ -509,11 +507,11 @@ class Timeline(ScrollView, can_focus=True):
         line_no = self.scroll_offset.y + event.y
         index = bisect_right(self._offsets, line_no) - 1
         if 0 <= index < len(self._items) and not isinstance(self._items[index], str):
-            self._move_cursor(self._entry_item.index(index))
+            self._move_cursor(bisect_left(self._entry_item, index))
             if event.chain == 2:
                 self.action_open_entry()
 
-    # -- reading it back (tests, screen readers' copy) -------------------------------------
+    # -- reading it back as plain text ---------------------------------------------------------
 
     def rendered_lines(self) -> list[str]:
         """Every line of the timeline as plain text, laid out at the current width."""

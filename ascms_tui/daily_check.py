@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from .calendar import add_business_days, business_days_between
 from .domain import INITIAL_MEETING_SUBJECTS, RECORD_TYPES, CaseStatus, PlanStatus
-from .nztime import format_nz_date, nz_date_of_stored, utc_text_bound
+from .nztime import format_duration, format_nz_date, nz_date_of_stored, utc_text_bound
 from .quality import initial_meeting_advice
 from .rules import NOTES_WITHIN_BUSINESS_DAYS, next_deadline, notes_gaps, recording_due
 from .store import Store
@@ -71,11 +71,6 @@ class DailyCheck:
             "items": {key: [asdict(item) for item in found] for key, found in self.items.items()},
             "titles": ITEM_TITLES,
         }
-
-
-def _time_text(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest} min" if hours else f"{rest} min"
 
 
 def run_check(store: Store, day: date) -> DailyCheck:
@@ -219,7 +214,7 @@ def run_check(store: Store, day: date) -> DailyCheck:
 def format_check(check: DailyCheck) -> str:
     lines = [f"Daily check for {format_nz_date(check.day)}: "
              + ("nothing outstanding." if not check.outstanding else f"{check.outstanding} item(s) to look at.")]
-    lines.append(f"Time recorded for the day: {_time_text(check.time_today_minutes)}")
+    lines.append(f"Time recorded for the day: {format_duration(check.time_today_minutes)}")
     for key, found in check.items.items():
         if found:
             lines += ["", f"{ITEM_TITLES[key]} ({len(found)})"]

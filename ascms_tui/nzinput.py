@@ -11,7 +11,7 @@ import calendar
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-from .nztime import NZ
+from .nztime import NZ, format_duration
 
 DATE_EXAMPLE = "Type a date like 4/06/2026, today or yesterday"
 TIME_EXAMPLE = "Type a time like 2pm, 2:30 pm or 14:00"
@@ -166,5 +166,4 @@ def format_time_spent(hours: int, minutes: int) -> str:
     """1 h 30 min."""
     if not hours and not minutes:
         return "no time recorded"
-    parts = ([f"{hours} h"] if hours else []) + ([f"{minutes} min"] if minutes else [])
-    return " ".join(parts)
+    return format_duration(hours * 60 + minutes)

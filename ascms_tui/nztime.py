@@ -72,3 +72,11 @@ def format_nz_time(value: datetime) -> str:
 def format_nz_datetime(value: datetime) -> str:
     """AS-CMS style: 4/06/2026, 2:00 pm."""
     return f"{format_nz_date(nz_date(value))}, {format_nz_time(value)}"
+
+
+def format_duration(minutes: int) -> str:
+    """Time spent the way the forms and timeline show it: '1 h 30 min', '2 h', '45 min', '0 min'."""
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"

@@ -66,6 +66,7 @@ from ascms_tui.store import Draft, RecordInvalid, StoreError
 from ascms_tui.subjects import exact_initial_subject
 from ascms_tui.text import utf8_length
 from widgets.literal import literal
+from ascms_tui.quality import Advice, initial_meeting_advice, judgement_hints
 from widgets.text_fields import FormField, MacronInput, MacronTextArea
 
 from .drafts import FORM_LABELS, DiscardDraftScreen
@@ -571,6 +572,19 @@ def _check_time_spent(content: dict[str, Any], checked: Checked) -> None:
             checked.error(key, str(error))
 
 
+def _show_quality_advice(screen: Screen, advice: list[Advice]) -> None:
+    """Recording-quality advice under the text: guidance only, it never stops a save."""
+    line = screen.query_one("#quality-advice", Static)
+    text = Text()
+    if advice:
+        text.append("Advice (saving is not blocked): ", style="bold")
+        text.append("\n".join(item.message for item in advice))
+    if getattr(line, "shown_text", None) != text.plain:
+        line.shown_text = text.plain  # type: ignore[attr-defined]
+        line.update(text)
+        line.display = bool(advice)
+
+
 def _show_time_spent(screen: Screen, checked: Checked) -> None:
     hours, minutes = checked.values.get("hours"), checked.values.get("minutes")
     total = (
@@ -656,6 +670,7 @@ class EventForm(RecordForm):
             classes="long-text",
             macrons=True,
         )
+        yield Static("", id="quality-advice", classes="quality-advice")
 
     def blank_content(self) -> dict[str, Any]:
         return {
@@ -855,6 +870,12 @@ class EventForm(RecordForm):
 
     def after_check(self, content: dict[str, Any], checked: Checked) -> None:
         _show_time_spent(self, checked)
+        advice = judgement_hints(content["description"])
+        start = checked.values.get("start")
+        held = isinstance(start, datetime) and start <= datetime.now(start.tzinfo)
+        if content["subject"].strip() in INITIAL_MEETING_SUBJECTS and (content["description"].strip() or held):
+            advice = initial_meeting_advice(content["description"]) + advice
+        _show_quality_advice(self, advice)
 
     def record_changes(self, values: dict[str, Any]) -> dict[str, Any]:
         changes = dict(values)
@@ -882,6 +903,7 @@ class CommentForm(RecordForm):
             classes="long-text comment-body",
             macrons=True,
         )
+        yield Static("", id="quality-advice", classes="quality-advice")
         yield FormField(
             "",
             Checkbox("Share with school", id="shared-with-school"),
@@ -891,6 +913,9 @@ class CommentForm(RecordForm):
 
     def blank_content(self) -> dict[str, Any]:
         return {"body": "", "shared_with_school": False}
+
+    def after_check(self, content: dict[str, Any], checked: Checked) -> None:
+        _show_quality_advice(self, judgement_hints(content["body"]))
 
     def content_of(self, record: CaseRecord) -> dict[str, Any]:
         assert isinstance(record, CaseComment)

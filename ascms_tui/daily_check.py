@@ -17,7 +17,7 @@ from .calendar import add_business_days, business_days_between
 from .domain import INITIAL_MEETING_SUBJECTS, RECORD_TYPES, CaseStatus, PlanStatus
 from .nztime import format_duration, format_nz_date, nz_date_of_stored, utc_text_bound
 from .quality import initial_meeting_advice
-from .rules import NOTES_WITHIN_BUSINESS_DAYS, next_deadline, notes_gaps, recording_due
+from .rules import NOTES_WITHIN_BUSINESS_DAYS, WHANAU_MEETING_DAYS, next_deadline, notes_gaps, recording_due
 from .store import Store
 from .time_spent import time_entries
 
@@ -44,7 +44,7 @@ ITEM_TITLES = {
 _TYPE_ORDER = {kind: index for index, kind in enumerate(RECORD_TYPES)}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CheckItem:
     case_id: str
     case_number: str
@@ -161,11 +161,16 @@ def run_check(store: Store, day: date) -> DailyCheck:
 
     counted = store.cases_with_counted_plan()
     soon = add_business_days(day, 2)
+    # Every initial-meeting deadline falls within the 15th business day after referral,
+    # so older referrals cannot have one in the next two business days.
+    recent_referrals = add_business_days(day, -max(WHANAU_MEETING_DAYS)).isoformat()
     for case_id, row in open_cases.items():
         if row.migrated and not row.case_owner:
             add("migrated", case_id, "case", case_id, "Migrated case has no Case Owner")
         if row.migrated and case_id not in counted:
             add("migrated", case_id, "case", case_id, "Migrated case has no Student Plan In Progress with a step")
+        if row.referral_date < recent_referrals:
+            continue
         deadline = next_deadline(
             referral_date=row.referral_day, status=row.status, school_meeting=row.school_meeting_day,
             whanau_meeting=row.whanau_meeting_day, has_current_contact=bool(row.has_current_contact), today=day,

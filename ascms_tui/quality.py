@@ -103,6 +103,12 @@ def initial_meeting_advice(description: str, lists: WordLists | None = None) -> 
     # Cue words are a rough guide: a full description is only asked for its next steps,
     # the part most often left out.
     for kind, cues, what in checks if short else checks[2:]:
-        if not any(cue in lowered for cue in cues):
+        if not _cue_pattern(cues).search(lowered):
             advice.append(Advice(kind, f"The description does not seem to say {what}."))
     return advice
+
+
+@lru_cache(maxsize=16)
+def _cue_pattern(cues: tuple[str, ...]) -> re.Pattern[str]:
+    # One alternation instead of a loop over every cue: the daily check reads thousands of descriptions.
+    return re.compile("|".join(re.escape(cue) for cue in cues))

@@ -187,12 +187,10 @@ _TIMELINE_SQL = "SELECT " + ", ".join(
 def read_timeline_rows(store: Store, case_id: str) -> TimelineRows:
     """One consistent read of a case's timeline columns, its unsynced record ids and its contacts.
 
-    Interim: this belongs in the store (proposed `Store.timeline_rows(case_id)`);
-    until then it reads through the store's public `transaction()`, which
-    serialises it with every write and writes nothing.
+    A single SELECT is one snapshot in SQLite, so no transaction (and no write
+    lock) is needed.
     """
-    with store.transaction() as conn:
-        values = conn.execute(_TIMELINE_SQL, (case_id,)).fetchone()
+    [values] = store.read(_TIMELINE_SQL, (case_id,))
     *tables, unsynced, contacts = (json.loads(value) for value in values)
     events, comments, tasks, status_changes = (list(zip(*columns)) for columns in tables)
     return TimelineRows(events, comments, tasks, status_changes, set(unsynced),

@@ -122,16 +122,16 @@ def ensure_database() -> Path:
     partial = DATABASE.with_name(DATABASE.name + ".partial")
     for stale in DATA.glob(partial.name + "*"):
         stale.unlink()
-    caseload = DATA / f"caseload-{CASES}.json"
-    if not caseload.exists():
-        print(f"generating {CASES:,} cases ...", flush=True)
-        write_caseload(caseload, CASES, activities_per_case=30, today=TODAY)
+    caseload = DATA / f"case_view-caseload-{CASES}.json"
     started = time.perf_counter()
+    print(f"building {DATABASE.name}: {CASES:,} cases ...", flush=True)
+    write_caseload(caseload, CASES, activities_per_case=30, today=TODAY)
     with Store(partial) as store:
         import_file(store, caseload)
         import_document(store, big_case_document(), source="benchmark long case")
-    print(f"built {DATABASE.name} in {time.perf_counter() - started:.0f} s", flush=True)
+    caseload.unlink()
     partial.rename(DATABASE)
+    print(f"built {DATABASE.name} in {time.perf_counter() - started:.0f} s", flush=True)
     return DATABASE
 
 

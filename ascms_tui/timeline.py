@@ -20,7 +20,7 @@ from .domain import (
     Task,
     TaskStatus,
 )
-from .nztime import format_nz_date, format_nz_datetime, nz_date, nz_midnight
+from .nztime import format_duration, format_nz_date, format_nz_datetime, nz_date, nz_midnight
 from .store import Store, from_row
 
 EVENT, COMMENT, TASK, STATUS_CHANGE = "event", "comment", "task", "status_change"
@@ -75,12 +75,7 @@ class TimelineEntry:
 
 def format_time_spent(minutes: int) -> str:
     """'1 h 30 min', '2 h', '45 min'; '' for none recorded."""
-    hours, rest = divmod(minutes, 60)
-    if hours and rest:
-        return f"{hours} h {rest} min"
-    if hours:
-        return f"{hours} h"
-    return f"{rest} min" if rest else ""
+    return format_duration(minutes) if minutes else ""
 
 
 def month_label(day: date) -> str:

@@ -38,6 +38,17 @@ def nz_date_of_stored(instant: str) -> date:
     return _nz_date_of_hour(instant[:13])
 
 
+def nz_date_of_instant(value: datetime) -> date:
+    """The NZ date of an aware instant, cached on its UTC hour like nz_date_of_stored."""
+    utc = value if value.tzinfo is UTC else to_utc(value)
+    return _nz_date_of_utc_hour(utc.year, utc.month, utc.day, utc.hour)
+
+
+@lru_cache(maxsize=65_536)
+def _nz_date_of_utc_hour(year: int, month: int, day: int, hour: int) -> date:
+    return datetime(year, month, day, hour, tzinfo=UTC).astimezone(NZ).date()
+
+
 @lru_cache(maxsize=65_536)
 def _nz_date_of_hour(prefix: str) -> date:
     return datetime.fromisoformat(prefix + ":00:00+00:00").astimezone(NZ).date()

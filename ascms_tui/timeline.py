@@ -20,7 +20,7 @@ from .domain import (
     Task,
     TaskStatus,
 )
-from .nztime import format_duration, format_nz_date, format_nz_datetime, nz_date, nz_midnight
+from .nztime import format_duration, format_nz_date, format_nz_datetime, nz_date, nz_date_of_instant, nz_midnight
 from .store import Store, from_row
 
 EVENT, COMMENT, TASK, STATUS_CHANGE = "event", "comment", "task", "status_change"
@@ -109,14 +109,14 @@ def entries_from_rows(rows: TimelineRows, today: date) -> list[TimelineEntry]:
     for record_id, subject, start, end, all_day, description, hours, minutes, recorded in rows.events:
         when = parse(start)
         append(TimelineEntry(
-            EVENT, record_id, subject, when, _nz_day(when), parse(recorded), description,
+            EVENT, record_id, subject, when, nz_date_of_instant(when), parse(recorded), description,
             hours * 60 + minutes, False, record_id not in unsynced, subject in INITIAL_MEETING_SUBJECTS,
             bool(all_day), parse(end) if end else None,
         ))
     for record_id, body, shared, recorded in rows.comments:
         when = parse(recorded)
         append(TimelineEntry(
-            COMMENT, record_id, COMMENT_TITLE, when, _nz_day(when), when, body,
+            COMMENT, record_id, COMMENT_TITLE, when, nz_date_of_instant(when), when, body,
             0, bool(shared), record_id not in unsynced,
         ))
     for record_id, subject, due, status, priority, description, hours, minutes, recorded in rows.tasks:
@@ -126,7 +126,7 @@ def entries_from_rows(rows: TimelineRows, today: date) -> list[TimelineEntry]:
             when = nz_midnight(day)
         else:
             when = recorded_at
-            day = _nz_day(when)
+            day = nz_date_of_instant(when)
         append(TimelineEntry(
             TASK, record_id, subject, when, day, recorded_at, description,
             hours * 60 + minutes, False, record_id not in unsynced, False, bool(due), None,
@@ -135,7 +135,7 @@ def entries_from_rows(rows: TimelineRows, today: date) -> list[TimelineEntry]:
     for record_id, from_status, to_status, reason, changed, recorded in rows.status_changes:
         when = parse(changed)
         append(TimelineEntry(
-            STATUS_CHANGE, record_id, _status_title(from_status, to_status), when, _nz_day(when),
+            STATUS_CHANGE, record_id, _status_title(from_status, to_status), when, nz_date_of_instant(when),
             parse(recorded), f"Reason: {reason}" if reason else "", 0, False, record_id not in unsynced,
         ))
     return sort_newest_first(entries)
@@ -190,19 +190,6 @@ def read_timeline_rows(store: Store, case_id: str) -> TimelineRows:
     events, comments, tasks, status_changes = (list(zip(*columns)) for columns in tables)
     return TimelineRows(events, comments, tasks, status_changes, set(unsynced),
                         [from_row(Contact, contact) for contact in contacts])
-
-
-_day_cache: dict[tuple[int, int, int, int], date] = {}
-
-
-def _nz_day(when: datetime) -> date:
-    # The NZ date of a UTC instant depends only on its UTC date and hour:
-    # cached, because zone conversion is most of the cost of 5,000 entries.
-    key = (when.year, when.month, when.day, when.hour)
-    day = _day_cache.get(key)
-    if day is None:
-        day = _day_cache[key] = nz_date(when)
-    return day
 
 
 def _status_title(from_status: str | None, to_status: str) -> str:

@@ -193,3 +193,16 @@ def test_nz_date_of_stored_instants_matches_a_full_conversion():
         text = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         assert nz_date_of_stored(text) == nz_date(moment), text
         moment += timedelta(minutes=7 * 60 + 7)
+
+
+def test_nz_date_of_instant_matches_a_full_conversion():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from ascms_tui.nztime import nz_date, nz_date_of_instant
+
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    while moment.year == 2026:
+        assert nz_date_of_instant(moment) == nz_date(moment)
+        shifted = moment.astimezone(timezone(timedelta(hours=-5)))  # any aware instant works
+        assert nz_date_of_instant(shifted) == nz_date(moment)
+        moment += timedelta(minutes=7 * 60 + 7)

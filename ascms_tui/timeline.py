@@ -20,7 +20,15 @@ from .domain import (
     Task,
     TaskStatus,
 )
-from .nztime import format_duration, format_nz_date, format_nz_datetime, nz_date, nz_date_of_instant, nz_midnight
+from .nztime import (
+    format_duration,
+    format_nz_date,
+    format_nz_datetime,
+    nz_date,
+    nz_date_of_instant,
+    nz_midnight,
+)
+from .rules import is_late
 from .store import Store, from_row
 
 EVENT, COMMENT, TASK, STATUS_CHANGE = "event", "comment", "task", "status_change"
@@ -58,6 +66,8 @@ class TimelineEntry:
     task_status: str | None = None
     priority: str | None = None
     overdue: bool = False  # an open task whose due date has passed
+    # Entered after the end of the next working day after it happened (contract Schedule 2, 2.9).
+    recorded_late: bool = False
 
     @property
     def editable(self) -> bool:
@@ -107,11 +117,13 @@ def entries_from_rows(rows: TimelineRows, today: date) -> list[TimelineEntry]:
     append = entries.append
     parse = datetime.fromisoformat
     for record_id, subject, start, end, all_day, description, hours, minutes, recorded in rows.events:
-        when = parse(start)
+        when, recorded_at = parse(start), parse(recorded)
+        day = nz_date_of_instant(when)
         append(TimelineEntry(
-            EVENT, record_id, subject, when, nz_date_of_instant(when), parse(recorded), description,
+            EVENT, record_id, subject, when, day, recorded_at, description,
             hours * 60 + minutes, False, record_id not in unsynced, subject in INITIAL_MEETING_SUBJECTS,
             bool(all_day), parse(end) if end else None,
+            recorded_late=is_late(day, nz_date_of_instant(recorded_at)),
         ))
     for record_id, body, shared, recorded in rows.comments:
         when = parse(recorded)
@@ -133,10 +145,12 @@ def entries_from_rows(rows: TimelineRows, today: date) -> list[TimelineEntry]:
             status, priority, bool(due) and day < today and status != TaskStatus.COMPLETED.value,
         ))
     for record_id, from_status, to_status, reason, changed, recorded in rows.status_changes:
-        when = parse(changed)
+        when, recorded_at = parse(changed), parse(recorded)
+        day = nz_date_of_instant(when)
         append(TimelineEntry(
-            STATUS_CHANGE, record_id, _status_title(from_status, to_status), when, nz_date_of_instant(when),
-            parse(recorded), f"Reason: {reason}" if reason else "", 0, False, record_id not in unsynced,
+            STATUS_CHANGE, record_id, _status_title(from_status, to_status), when, day,
+            recorded_at, f"Reason: {reason}" if reason else "", 0, False, record_id not in unsynced,
+            recorded_late=is_late(day, nz_date_of_instant(recorded_at)),
         ))
     return sort_newest_first(entries)
 
@@ -254,6 +268,7 @@ def _event_entry(event: Event, unsynced: set[str] | frozenset[str]) -> TimelineE
         is_initial_meeting=event.is_initial_meeting,
         date_only=event.all_day,
         end=event.end,
+        recorded_late=is_late(nz_date(event.start), nz_date(event.recorded_at)),
     )
 
 
@@ -306,4 +321,5 @@ def _status_entry(change: StatusChange, unsynced: set[str] | frozenset[str]) -> 
         recorded_at=change.recorded_at,
         body=f"Reason: {reason}" if reason else "",
         synced=change.id not in unsynced,
+        recorded_late=is_late(nz_date(change.changed_at), nz_date(change.recorded_at)),
     )

@@ -191,3 +191,15 @@ def test_quick_read_matches_the_validated_models(demo_db):
 def test_a_case_with_nothing_recorded_has_an_empty_timeline(store, case):
     assert build_timeline(store, case.id, TODAY) == []
     assert group_entries([], TODAY) == []
+
+
+def test_events_entered_after_the_next_working_day_are_marked_recorded_late(store, case):
+    # Thu 2 Apr 2026 at 2 pm NZ; Good Friday and Easter Monday follow, so it is due by end of Tue 7 Apr.
+    on_time = add(store, Event(case_id=case.id, subject="Home Visit", start="2026-04-02T14:00:00+13:00",
+                               recorded_at="2026-04-07T10:00:00+12:00"))
+    late = add(store, Event(case_id=case.id, subject="Phone Call", start="2026-04-02T15:00:00+13:00",
+                            recorded_at="2026-04-08T09:00:00+12:00"))
+    ahead = add(store, Event(case_id=case.id, subject="School Meeting", start="2026-04-20T10:00:00+12:00",
+                             recorded_at="2026-04-01T09:00:00+13:00"))
+    flags = {e.record_id: e.recorded_late for e in build_timeline(store, case.id, TODAY)}
+    assert (flags[on_time.id], flags[late.id], flags[ahead.id]) == (False, True, False)

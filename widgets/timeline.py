@@ -126,6 +126,8 @@ def header_chunks(entry: TimelineEntry) -> list[Chunk]:
     # Badges, padded so that their background reads as a label.
     if entry.overdue:
         chunks += [("  ", ""), (" Overdue ", "timeline--overdue")]
+    if entry.recorded_late:
+        chunks += [("  ", ""), (" Recorded late ", "timeline--late")]
     if entry.shared_with_school:
         chunks += [("  ", ""), (" Shared with school ", "timeline--shared")]
     if not entry.synced:
@@ -181,6 +183,7 @@ class Timeline(ScrollView, can_focus=True):
         & > .timeline--shared { color: $text-success; background: $success-muted; }
         & > .timeline--unsynced { color: $text-warning; background: $warning-muted; text-style: bold; }
         & > .timeline--overdue { color: $text-error; background: $error-muted; text-style: bold; }
+        & > .timeline--late { color: $text-warning; background: $warning-muted; }
         /* Solid colours: a line's style cannot blend a translucent one. */
         & > .timeline--cursor { background: $panel; }
         & > .timeline--cursor-bar { color: $text-muted; }
@@ -202,6 +205,7 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--shared",
         "timeline--unsynced",
         "timeline--overdue",
+        "timeline--late",
         "timeline--cursor",
         "timeline--cursor-bar",
     }

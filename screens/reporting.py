@@ -46,7 +46,10 @@ def cases_to_fix(report: dict, today: date) -> list[tuple[str, str]]:
     for case in report["cases"]:
         notes = []
         for key, label in labels.items():
-            if case[key] == "missed":
+            if case[key] == "missed" and key in MEETING_DUES:
+                due = date.fromisoformat(case[MEETING_DUES[key]])
+                notes.append(f"{label}: missed (due {format_nz_date(due)})")
+            elif case[key] == "missed":
                 notes.append(f"{label}: missed")
             elif case[key] == "pending" and key in MEETING_DUES and case[MEETING_DUES[key]] <= soon:
                 due = date.fromisoformat(case[MEETING_DUES[key]])

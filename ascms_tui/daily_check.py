@@ -73,6 +73,11 @@ class DailyCheck:
         }
 
 
+def _chunks(items: list[str], size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def run_check(store: Store, day: date) -> DailyCheck:
     check = DailyCheck(day)
     items = check.items
@@ -189,19 +194,29 @@ def run_check(store: Store, day: date) -> DailyCheck:
         "SELECT record_id, MIN(created_at) FROM changes WHERE record_type = 'event' AND operation = 'update' "
         "AND json_extract(changed_fields, '$.description.old') = '' GROUP BY record_id"
     ))
-    comments: dict[str, list[date]] = {}
-    for case_id, at in store.read("SELECT case_id, recorded_at FROM comments WHERE recorded_at >= ?", (oldest,)):
-        comments.setdefault(case_id, []).append(nz_date_of_stored(at))
     by_case: dict[str, list[tuple[str, date, date | None]]] = {}
     subjects = {}
+    # Only events whose notes could be late: no description yet, first written more than four
+    # days after (five business days are never fewer than five calendar days), or edited since.
     for record_id, case_id, subject, at, has_description, recorded_at in store.read(
-        "SELECT id, case_id, subject, start, description != '', recorded_at FROM events WHERE start >= ? AND start < ?",
+        "SELECT id, case_id, subject, start, description != '', recorded_at FROM events "
+        "WHERE start >= ? AND start < ? AND (description = '' "
+        "OR recorded_at > strftime('%Y-%m-%dT%H:%M:%SZ', start, '+4 days') "
+        "OR id IN (SELECT record_id FROM changes WHERE record_type = 'event' AND operation = 'update'))",
         (oldest, newest),
     ):
         if case_id in open_cases:
             described = nz_date_of_stored(described_at.get(record_id) or recorded_at) if has_description else None
             by_case.setdefault(case_id, []).append((record_id, nz_date_of_stored(at), described))
             subjects[record_id] = subject
+    comments: dict[str, list[date]] = {}
+    for chunk in _chunks(sorted(by_case), 500):
+        marks = ", ".join("?" * len(chunk))
+        for case_id, at in store.read(
+            f"SELECT case_id, recorded_at FROM comments WHERE recorded_at >= ? AND case_id IN ({marks})",
+            (oldest, *chunk),
+        ):
+            comments.setdefault(case_id, []).append(nz_date_of_stored(at))
     for case_id, activities in by_case.items():
         for gap in notes_gaps(activities, comments.get(case_id, []), day):
             add("notes_overdue", case_id, "event", gap.record_id,

@@ -18,7 +18,7 @@ from .domain import INITIAL_MEETING_SUBJECTS, RECORD_TYPES, CaseStatus, PlanStat
 from .nztime import format_duration, format_nz_date, nz_date_of_stored, utc_text_bound
 from .quality import initial_meeting_advice
 from .rules import NOTES_WITHIN_BUSINESS_DAYS, WHANAU_MEETING_DAYS, next_deadline, notes_gaps, recording_due
-from .store import Store
+from .store import Store, chunks
 from .time_spent import time_entries
 
 # Initial meetings held this many business days back are still worth improving:
@@ -71,11 +71,6 @@ class DailyCheck:
             "items": {key: [asdict(item) for item in found] for key, found in self.items.items()},
             "titles": ITEM_TITLES,
         }
-
-
-def _chunks(items: list[str], size: int):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def run_check(store: Store, day: date) -> DailyCheck:
@@ -210,7 +205,7 @@ def run_check(store: Store, day: date) -> DailyCheck:
             by_case.setdefault(case_id, []).append((record_id, nz_date_of_stored(at), described))
             subjects[record_id] = subject
     comments: dict[str, list[date]] = {}
-    for chunk in _chunks(sorted(by_case), 500):
+    for chunk in chunks(sorted(by_case)):
         marks = ", ".join("?" * len(chunk))
         for case_id, at in store.read(
             f"SELECT case_id, recorded_at FROM comments WHERE recorded_at >= ? AND case_id IN ({marks})",

@@ -434,14 +434,14 @@ class Store:
         if table not in TABLES.values():
             raise ValueError(f"unknown table {table}")
         found: set[str] = set()
-        for chunk in _chunks(ids, 500):
+        for chunk in chunks(ids):
             marks = ", ".join("?" * len(chunk))
             found.update(r["id"] for r in self._query(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk))
         return found
 
     def existing_case_numbers(self, numbers: list[str]) -> set[str]:
         found: set[str] = set()
-        for chunk in _chunks(numbers, 500):
+        for chunk in chunks(numbers):
             marks = ", ".join("?" * len(chunk))
             rows = self._query(f"SELECT case_number FROM cases WHERE case_number IN ({marks})", chunk)
             found.update(r["case_number"] for r in rows)
@@ -548,10 +548,10 @@ def _case_of(record: Record) -> str:
 def _refresh_case_list(conn: sqlite3.Connection, case_ids: Iterable[str] | None) -> None:
     """Recompute the case list rows of these cases (all when None) from the source tables."""
     if case_ids is None:
-        chunks: Iterable[list[str] | None] = [None]
+        batches: Iterable[list[str] | None] = [None]
     else:
-        chunks = _chunks(sorted(set(case_ids)), 500)
-    for chunk in chunks:
+        batches = chunks(sorted(set(case_ids)))
+    for chunk in batches:
         sql, params = _CASE_LIST_SQL, [INITIAL_SCHOOL_MEETING, INITIAL_WHANAU_MEETING]
         if chunk is not None:
             sql += f" WHERE c.id IN ({', '.join('?' * len(chunk))})"
@@ -614,7 +614,8 @@ def _os_user() -> str:
         return "unknown"
 
 
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+def chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    """Slices of `items` small enough for one IN (...) list (SQLite limits bound variables)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

@@ -404,6 +404,39 @@ class Store:
             plan = self._get_in(conn, Plan, current.plan_id)
             self._check_plan_rule(conn, plan, removing_step=True)
 
+    def save_plan(self, plan_id: str, changes: dict[str, Any], steps: list[PlanStep]) -> Plan:
+        """Edit a plan and set its steps to `steps` (added, changed, removed) in one transaction.
+
+        The plan rule is checked once, on the result: a plan may lose its last
+        step and go back to Draft in the same save, but not stay In Progress.
+        """
+        steps = [_revalidate(step) for step in steps]
+        with self.transaction() as conn:
+            plan = self._get_in(conn, Plan, plan_id)
+            existing = {row[0] for row in conn.execute("SELECT id FROM plan_steps WHERE plan_id = ?", (plan_id,))}
+            for step in steps:
+                if step.plan_id != plan_id:
+                    raise StoreError("A plan step must belong to the plan being saved")
+                if step.id in existing:
+                    self._update_in(conn, PlanStep, step.id, {k: v for k, v in step.model_dump().items()
+                                                              if k not in _IDENTITY})
+                else:
+                    self._check_parents(conn, step)
+                    row = to_row(step)
+                    _insert(conn, TABLES[step.record_type], [row])
+                    self._journal(conn, step, "create", {k: {"old": None, "new": v} for k, v in _content(row).items()})
+            for step_id in existing - {step.id for step in steps}:
+                self._delete_in(conn, PlanStep, step_id, with_plan=True)
+            saved = self._update_in(conn, Plan, plan.id, changes)
+            self._check_plan_rule(conn, saved)
+            _refresh_case_list(conn, [plan.case_id])
+        return saved
+
+    def case_owners(self) -> list[str]:
+        """Every case owner named on this laptop, for choosing one."""
+        rows = self._query("SELECT DISTINCT case_owner FROM cases WHERE case_owner IS NOT NULL ORDER BY case_owner")
+        return [r["case_owner"] for r in rows]
+
     def import_records(self, records: list[Record], pending_ids: set[str] = frozenset()) -> int:
         """Add many records at once, all or nothing. Returns how many were queued for upload.
 

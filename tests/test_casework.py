@@ -73,3 +73,51 @@ def test_setting_in_progress_later_and_removing_the_last_step(store):
     store.update(Plan, plan.id, {"status": "In Progress"})
     store.delete(Plan, plan.id)
     assert store.records(PlanStep, case.id) == []
+
+
+def test_save_plan_adds_changes_and_removes_steps_in_one_transaction(store):
+    case = store.create(make_case())
+    plan = Plan(case_id=case.id, status="In Progress", goals="Full days by week 5")
+    first = PlanStep(case_id=case.id, plan_id=plan.id, action="Morning routine chart", responsible="Whānau")
+    second = PlanStep(case_id=case.id, plan_id=plan.id, action="Weekly check-in", responsible="School")
+    store.create_all([plan, first, second])
+    before = len(store.changes())
+
+    third = PlanStep(case_id=case.id, plan_id=plan.id, action="Bus pass", responsible="Provider")
+    saved = store.save_plan(plan.id, {"goals": "Full days by week 6"},
+                            [first.model_copy(update={"done": True}), third])
+
+    assert saved.goals == "Full days by week 6"
+    assert {(s.action, s.done) for s in store.records(PlanStep, case.id)} == {
+        ("Morning routine chart", True), ("Bus pass", False)}
+    journal = [(c.record_type, c.operation, c.record_id) for c in store.changes()[before:]]
+    assert sorted(journal) == sorted([("plan_step", "update", first.id), ("plan_step", "create", third.id),
+                                      ("plan_step", "delete", second.id), ("plan", "update", plan.id)])
+
+
+def test_save_plan_checks_the_plan_rule_on_the_result(store):
+    case = store.create(make_case())
+    plan = Plan(case_id=case.id, status="In Progress")
+    step = PlanStep(case_id=case.id, plan_id=plan.id, action="Check-in", responsible="School")
+    store.create_all([plan, step])
+    before = len(store.changes())
+    # Removing every step while staying In Progress is refused, and nothing of the save is kept.
+    with pytest.raises(StoreError, match="only be In Progress once it has at least one step"):
+        store.save_plan(plan.id, {"goals": "changed"}, [])
+    assert store.get(Plan, plan.id).goals == "" and store.get(PlanStep, step.id) is not None
+    assert len(store.changes()) == before
+    # Back to Draft in the same save: allowed.
+    assert store.save_plan(plan.id, {"status": "Draft"}, []).status == "Draft"
+    assert store.records(PlanStep, case.id) == []
+    # And a Draft with a first step set In Progress at once.
+    new_step = PlanStep(case_id=case.id, plan_id=plan.id, action="Morning call", responsible="Provider")
+    assert store.save_plan(plan.id, {"status": "In Progress"}, [new_step]).status == "In Progress"
+    assert store.cases_with_counted_plan() == {case.id}
+
+
+def test_case_owners_lists_each_name_once(store):
+    store.create(make_case("00000001", case_owner="Kiri Tomlinson"))
+    store.create(make_case("00000002", case_owner="Kiri Tomlinson"))
+    store.create(make_case("00000003", case_owner="Ana Invented"))
+    store.create(make_case("00000004"))
+    assert store.case_owners() == ["Ana Invented", "Kiri Tomlinson"]

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .calendar import add_business_days
-from .domain import CaseStatus
+from .picklists import CaseStatus
 
 if TYPE_CHECKING:
     from .store import Store

@@ -24,7 +24,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label
 
-from ascms_tui.domain import CaseStatus
+from ascms_tui.picklists import CaseStatus
 from ascms_tui.store import CaseListRow, Store
 from widgets.case_table import CaseEntry, CaseTable, sort_entries
 

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ascms_tui.domain import CaseStatus, CaseType
+from ascms_tui.picklists import CaseStatus, CaseType
 from ascms_tui.nztime import format_nz_date
 from ascms_tui.text import clean_text
 

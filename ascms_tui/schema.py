@@ -222,5 +222,47 @@ CREATE INDEX tasks_due ON tasks(due_date);
 CREATE INDEX tasks_recorded ON tasks(recorded_at);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4]
+# Schema 5: sync state. Records already keep their server Id and version
+# (SystemModstamp) in server_id / server_version.
+# - sync_cursors: the newest SystemModstamp pulled, per sObject (delta pulls);
+# - conflicts: a field changed here and centrally, or a record edited here and
+#   deleted centrally, held for the user; a resolution that keeps the local value
+#   stays the merge base ("unsettled") until that value has been pushed;
+# - sync_sent: creates sent whose outcome is not known (CaseComment and files
+#   have no upsert key), reconciled with the server before any resend;
+# - sync_state: small facts such as the last sync time.
+V5 = """
+CREATE TABLE sync_cursors (
+    sobject TEXT PRIMARY KEY,
+    modstamp TEXT NOT NULL
+);
+CREATE TABLE conflicts (
+    conflict_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_type TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    case_id TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('field', 'deleted')),
+    field TEXT,
+    local_value TEXT,
+    server_value TEXT,
+    server_version TEXT,
+    detected_at TEXT NOT NULL,
+    resolution TEXT CHECK (resolution IN ('mine', 'theirs', 'edited')),
+    resolved_at TEXT,
+    settled INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX conflicts_record ON conflicts(record_id, resolved_at);
+CREATE TABLE sync_sent (
+    record_id TEXT PRIMARY KEY,
+    record_type TEXT NOT NULL,
+    sent_at TEXT NOT NULL
+);
+CREATE TABLE sync_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE INDEX changes_server ON changes(server_id) WHERE status != 'done';
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
 LATEST_VERSION = len(MIGRATIONS)

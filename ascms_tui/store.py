@@ -573,6 +573,307 @@ class Store:
         with self.transaction() as conn:
             conn.execute("DELETE FROM drafts WHERE draft_key = ?", (draft_key,))
 
+    # -- sync: the bookkeeping of ascms_tui/sync (its writes, one transaction each) ------
+    # Sync writes server Ids, versions and pulled values without journalling them:
+    # they are AS-CMS's state arriving, not changes to send back.
+
+    def open_changes(self) -> list[Change]:
+        """Changes not yet in AS-CMS (pending or set aside), oldest first."""
+        rows = self._query("SELECT * FROM changes WHERE status != 'done' ORDER BY change_id")
+        return [Change(**{**row, "changed_fields": json.loads(row["changed_fields"])}) for row in rows]
+
+    def set_aside_changes(self) -> list[Change]:
+        """Changes AS-CMS refused, each with the server's message in `last_error`, for the user to fix."""
+        return self.changes(status="set_aside")
+
+    def retry_change(self, change_id: int) -> None:
+        """Put a set-aside change back in the queue (editing its record does this too)."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT case_id FROM changes WHERE change_id = ? AND status = 'set_aside'",
+                               (change_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"Change {change_id} is not set aside")
+            conn.execute("UPDATE changes SET status = 'pending' WHERE change_id = ?", (change_id,))
+
+    def sync_rows(self, record_type: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Current rows of these records by local id (records deleted here are missing)."""
+        table, found = TABLES[record_type], {}
+        for chunk in chunks(sorted(set(ids))):
+            marks = ", ".join("?" * len(chunk))
+            for row in self._query(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk):
+                found[row["id"]] = row
+        return found
+
+    def sync_server_ids(self, record_type: str, ids: Iterable[str]) -> dict[str, str | None]:
+        """Local id -> server Id (None until AS-CMS has the record)."""
+        table, found = TABLES[record_type], {}
+        for chunk in chunks(sorted(set(ids))):
+            marks = ", ".join("?" * len(chunk))
+            for row in self._query(f"SELECT id, server_id FROM {table} WHERE id IN ({marks})", chunk):
+                found[row["id"]] = row["server_id"]
+        return found
+
+    def sync_sent(self, record_type: str) -> dict[str, str]:
+        """Creates of this type sent without a known outcome: record id -> when sent."""
+        rows = self._query("SELECT record_id, sent_at FROM sync_sent WHERE record_type = ?", (record_type,))
+        return {r["record_id"]: r["sent_at"] for r in rows}
+
+    def mark_sent(self, record_type: str, record_ids: Iterable[str]) -> None:
+        """Note, before the request goes, that these creates are about to be sent."""
+        now = utc_now().isoformat()
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO sync_sent (record_id, record_type, sent_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (record_id) DO UPDATE SET sent_at = excluded.sent_at",
+                [(rid, record_type, now) for rid in record_ids],
+            )
+
+    def clear_sent(self, record_ids: Iterable[str]) -> None:
+        """The server answered for these creates (rejected them): their outcome is known."""
+        with self.transaction() as conn:
+            conn.executemany("DELETE FROM sync_sent WHERE record_id = ?", [(rid,) for rid in record_ids])
+
+    def record_pushed(self, record_type: str, results: Iterable[tuple[str, str | None, list[int]]]) -> None:
+        """AS-CMS accepted these records: (record id, server Id, change ids) each.
+
+        Stores the server Id, marks the changes done and settles kept-local
+        conflict resolutions, whose value AS-CMS now holds.
+        """
+        table = TABLES[record_type]
+        results = list(results)
+        with self.transaction() as conn:
+            for record_id, server_id, change_ids in results:
+                if server_id is not None:
+                    conn.execute(f"UPDATE {table} SET server_id = ? WHERE id = ? AND server_id IS NOT ?",
+                                 (server_id, record_id, server_id))
+                conn.executemany("UPDATE changes SET status = 'done', last_error = NULL, server_id = "
+                                 "COALESCE(server_id, ?) WHERE change_id = ?",
+                                 [(server_id, cid) for cid in change_ids])
+                conn.execute("DELETE FROM sync_sent WHERE record_id = ?", (record_id,))
+                conn.execute("UPDATE conflicts SET settled = 1 WHERE record_id = ? AND resolved_at IS NOT NULL",
+                             (record_id,))
+            _refresh_case_list(conn, self._cases_of_changes(conn, [c for _, _, ids in results for c in ids]))
+
+    def record_push_failed(self, failures: Iterable[tuple[list[int], str, bool]]) -> None:
+        """(change ids, message, permanent) each: a permanent refusal sets the changes aside."""
+        with self.transaction() as conn:
+            for change_ids, message, permanent in failures:
+                conn.executemany(
+                    "UPDATE changes SET attempts = attempts + 1, last_error = ?, "
+                    "status = CASE WHEN ? THEN 'set_aside' ELSE status END WHERE change_id = ?",
+                    [(message, permanent, cid) for cid in change_ids],
+                )
+
+    def _cases_of_changes(self, conn: sqlite3.Connection, change_ids: list[int]) -> set[str]:
+        cases: set[str] = set()
+        for chunk in chunks(change_ids):
+            marks = ", ".join("?" * len(chunk))
+            cases.update(r[0] for r in conn.execute(
+                f"SELECT DISTINCT case_id FROM changes WHERE change_id IN ({marks}) AND case_id IS NOT NULL", chunk))
+        return cases
+
+    def pull_cursor(self, sobject: str) -> str | None:
+        row = self._query_one("SELECT modstamp FROM sync_cursors WHERE sobject = ?", (sobject,))
+        return row["modstamp"] if row else None
+
+    def set_pull_cursor(self, sobject: str, modstamp: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO sync_cursors (sobject, modstamp) VALUES (?, ?) "
+                         "ON CONFLICT (sobject) DO UPDATE SET modstamp = excluded.modstamp", (sobject, modstamp))
+
+    def sync_value(self, key: str) -> str | None:
+        row = self._query_one("SELECT value FROM sync_state WHERE key = ?", (key,))
+        return row["value"] if row else None
+
+    def set_sync_value(self, key: str, value: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def sync_counts(self) -> dict[str, int]:
+        """For the footer and the summary: queued and set-aside changes, open conflicts."""
+        row = self._query_one(
+            "SELECT (SELECT COUNT(*) FROM changes WHERE status = 'pending') AS queued, "
+            "(SELECT COUNT(*) FROM changes WHERE status = 'set_aside') AS set_aside, "
+            "(SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL) AS conflicts")
+        return dict(row or {})
+
+    def records_in_conflict(self) -> set[str]:
+        return {r["record_id"] for r in self._query("SELECT DISTINCT record_id FROM conflicts WHERE resolved_at IS NULL")}
+
+    def conflicts(self, *, open_only: bool = True) -> list[Conflict]:
+        """Conflicts for the user to resolve (all, resolved too, with `open_only=False`)."""
+        sql = "SELECT * FROM conflicts" + (" WHERE resolved_at IS NULL" if open_only else "") + " ORDER BY conflict_id"
+        return [Conflict(**{**row, "local_value": _loads(row["local_value"]), "server_value": _loads(row["server_value"])})
+                for row in self._query(sql)]
+
+    def apply_server_records(self, obj: Any, incoming: list[dict[str, Any]]) -> ApplyResult:
+        """Bring AS-CMS's state of these records (one sObject, raw query rows) into the store.
+
+        New records are added; a record changed only centrally takes the new
+        values; fields changed here and not yet pushed are merged field by field
+        (ascms_tui.sync.conflicts), and a field changed on both sides becomes a
+        conflict instead of being overwritten. `obj` is the sObject's ObjectMap.
+        """
+        from .sync.conflicts import merge_record
+
+        result = ApplyResult()
+        if not incoming:
+            return result
+        table = TABLES[obj.record_type]
+        with self.transaction() as conn:
+            by_server = _rows_where(conn, table, "server_id", [r["Id"] for r in incoming])
+            by_id: dict[str, dict[str, Any]] = {}
+            if obj.external_id:
+                offline = [r.get(obj.external_id) for r in incoming if r.get(obj.external_id)]
+                by_id = _rows_where(conn, table, "id", offline)
+            parent_maps = {
+                column: _local_ids(conn, TABLES[parent], [r.get(obj.fields[column]) for r in incoming])
+                for column, parent in obj.parents.items()
+            }
+            local_ids = {row["id"] for row in (*by_server.values(), *by_id.values())}
+            open_changes = _open_changes_by_record(conn, local_ids)
+            overrides = _base_overrides(conn, local_ids)
+            open_conflicts = _open_conflict_fields(conn, local_ids)
+            deleted_here = _deleted_here(conn, [r["Id"] for r in incoming], [r.get(obj.external_id) for r in incoming] if obj.external_id else [])
+            # A create sent without a known outcome comes back as a stranger: recognise it.
+            adoptable = _adoptable_sent(conn, obj) if not obj.external_id else {}
+            adopted: set[str] = set()
+            touched_cases: set[str] = set()
+            for record in incoming:
+                server_id, modstamp = record["Id"], record.get("SystemModstamp")
+                values = obj.from_server(record)
+                missing_parent = False
+                for column in obj.parents:
+                    if column in values and values[column] is not None:
+                        local_parent = parent_maps[column].get(values[column])
+                        if local_parent is None:
+                            missing_parent = missing_parent or column != "barrier_id"
+                        values[column] = local_parent
+                if missing_parent:
+                    result.skipped.append(f"{obj.label} {server_id}: its parent is not in this briefcase")
+                    continue
+                local = by_server.get(server_id) or (by_id.get(record.get(obj.external_id)) if obj.external_id else None)
+                if local is None and (server_id in deleted_here or record.get(obj.external_id or "") in deleted_here):
+                    continue  # deleted here; the delete is on its way
+                if local is None and adoptable:
+                    candidates = adoptable.get(_adoption_key(obj, values), [])
+                    if candidates:
+                        local = candidates.pop(0)
+                        adopted.add(local["id"])
+                try:
+                    if local is None:
+                        row = _new_pulled_row(obj, values, record)
+                        _insert(conn, table, [row])
+                        result.added += 1
+                        touched_cases.add(row["id"] if obj.record_type == "case" else row["case_id"])
+                        continue
+                    outcome = merge_record(obj, local, values, _pending_bases(open_changes.get(local["id"], []), overrides.get(local["id"], {})))
+                except (ValidationError, ValueError, TypeError) as error:
+                    detail = "; ".join(describe_errors(error, obj.model)) if isinstance(error, ValidationError) else str(error)
+                    result.skipped.append(f"{obj.label} {server_id}: {detail}")
+                    continue
+                updates = dict(outcome.apply)
+                if local.get("server_id") != server_id:
+                    updates["server_id"] = server_id
+                if modstamp and local.get("server_version") != modstamp:
+                    updates["server_version"] = modstamp
+                if updates:
+                    assignments = ", ".join(f'"{key}" = ?' for key in updates)
+                    conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*updates.values(), local["id"]])
+                if outcome.apply:
+                    result.updated += 1
+                if local["id"] in adopted:
+                    _close_open_changes(conn, local["id"], None, creates_only=True)
+                    conn.execute("DELETE FROM sync_sent WHERE record_id = ?", (local["id"],))
+                now = utc_now().isoformat()
+                for column, mine, theirs in outcome.conflicts:
+                    known = open_conflicts.get((local["id"], column))
+                    if known is not None:
+                        conn.execute("UPDATE conflicts SET server_value = ?, server_version = ?, local_value = ? "
+                                     "WHERE conflict_id = ?", (_dumps(theirs), modstamp, _dumps(mine), known))
+                        continue
+                    conn.execute(
+                        "INSERT INTO conflicts (record_type, record_id, case_id, kind, field, local_value, server_value, "
+                        "server_version, detected_at) VALUES (?, ?, ?, 'field', ?, ?, ?, ?, ?)",
+                        (obj.record_type, local["id"], local["id"] if obj.record_type == "case" else local["case_id"],
+                         column, _dumps(mine), _dumps(theirs), modstamp, now))
+                    result.conflicts += 1
+                if outcome.apply:
+                    touched_cases.add(local["id"] if obj.record_type == "case" else local["case_id"])
+            _refresh_case_list(conn, touched_cases)
+        return result
+
+    def record_central_deletions(self, record_type: str, record_ids: Iterable[str]) -> int:
+        """Records edited here that AS-CMS no longer has: reported as conflicts, never re-created silently."""
+        added = 0
+        with self.transaction() as conn:
+            for record_id in record_ids:
+                if conn.execute("SELECT 1 FROM conflicts WHERE record_id = ? AND kind = 'deleted' "
+                                "AND resolved_at IS NULL", (record_id,)).fetchone():
+                    continue
+                case_column = "id" if record_type == "case" else "case_id"
+                row = conn.execute(f"SELECT {case_column}, server_id FROM {TABLES[record_type]} WHERE id = ?",
+                                   (record_id,)).fetchone()
+                if row is None:
+                    continue
+                conn.execute(
+                    "INSERT INTO conflicts (record_type, record_id, case_id, kind, server_value, detected_at) "
+                    "VALUES (?, ?, ?, 'deleted', ?, ?)",
+                    (record_type, record_id, row[0], _dumps(row[1]), utc_now().isoformat()))
+                added += 1
+        return added
+
+    def resolve_conflict(self, conflict_id: int, choice: str, value: Any = None) -> None:
+        """Settle a conflict: 'mine' keeps the local value (it is then pushed over AS-CMS's),
+        'theirs' takes AS-CMS's value, 'edit' saves `value` instead (journalled like any edit).
+
+        For a record deleted centrally: 'mine' sends it to AS-CMS again as a new
+        record, 'theirs' removes it here too.
+        """
+        if choice not in ("mine", "theirs", "edit"):
+            raise StoreError("A conflict is resolved with 'mine', 'theirs' or 'edit'")
+        with self.transaction() as conn:
+            found = _dict_rows(conn, "SELECT * FROM conflicts WHERE conflict_id = ? AND resolved_at IS NULL",
+                               (conflict_id,))
+            if not found:
+                raise StoreError(f"Conflict {conflict_id} is not open")
+            conflict = Conflict(**{**found[0], "local_value": _loads(found[0]["local_value"]),
+                                   "server_value": _loads(found[0]["server_value"])})
+            from .domain import RECORD_TYPES
+
+            model = RECORD_TYPES[conflict.record_type]
+            table = TABLES[conflict.record_type]
+            if conflict.kind == "deleted":
+                if choice == "edit":
+                    raise StoreError("A record deleted in AS-CMS is either sent again ('mine') or removed here ('theirs')")
+                if choice == "mine":
+                    record = self._get_in(conn, model, conflict.record_id)
+                    conn.execute(f"UPDATE {table} SET server_id = NULL, server_version = NULL WHERE id = ?", (record.id,))
+                    _close_open_changes(conn, record.id, "Sent again as a new record (it was deleted in AS-CMS)")
+                    record = self._get_in(conn, model, record.id)
+                    self._journal(conn, record, "create",
+                                  {k: {"old": None, "new": v} for k, v in _content(to_row(record)).items()})
+                else:
+                    _remove_unjournalled(conn, conflict.record_type, conflict.record_id)
+                resolution = "mine" if choice == "mine" else "theirs"
+            elif choice == "mine":
+                resolution = "mine"
+            elif choice == "theirs":
+                column = conflict.field
+                conn.execute(f'UPDATE {table} SET "{column}" = ? WHERE id = ?',
+                             (conflict.server_value, conflict.record_id))
+                _drop_field_from_open_changes(conn, conflict.record_id, column)
+                resolution = "theirs"
+            else:
+                self._update_in(conn, model, conflict.record_id, _column_change(model, conflict.field, value))
+                resolution = "edited"
+            conn.execute("UPDATE conflicts SET resolution = ?, resolved_at = ?, settled = ? WHERE conflict_id = ?",
+                         (resolution, utc_now().isoformat(), 1 if resolution == "theirs" or conflict.kind == "deleted" else 0,
+                          conflict_id))
+            if conflict.case_id and conn.execute("SELECT 1 FROM cases WHERE id = ?", (conflict.case_id,)).fetchone():
+                _refresh_case_list(conn, [conflict.case_id])
+
 
 def _case_of(record: Record) -> str:
     return record.id if isinstance(record, Case) else record.case_id
@@ -698,3 +999,215 @@ def migrate(conn: sqlite3.Connection, *, target: int = LATEST_VERSION, backup_fr
                 conn.execute("ROLLBACK")
             raise
     return version
+
+# --- sync bookkeeping helpers (Store's sync section) ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A field changed both here and in AS-CMS, or a record edited here and deleted there."""
+
+    conflict_id: int
+    record_type: str
+    record_id: str
+    case_id: str | None
+    kind: str  # 'field' or 'deleted'
+    field: str | None  # the local column, for a field conflict
+    local_value: Any
+    server_value: Any
+    server_version: str | None
+    detected_at: str
+    resolution: str | None
+    resolved_at: str | None
+    settled: int
+
+
+class ApplyResult:
+    """What one batch of AS-CMS records did to the store."""
+
+    def __init__(self) -> None:
+        self.added = 0
+        self.updated = 0
+        self.conflicts = 0
+        self.skipped: list[str] = []  # what could not be taken in, and why
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_value)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _dict_rows(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, tuple(params))
+    names = [column[0] for column in cursor.description or ()]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _rows_where(conn: sqlite3.Connection, table: str, column: str, values: list[Any]) -> dict[Any, dict[str, Any]]:
+    found: dict[Any, dict[str, Any]] = {}
+    for chunk in chunks(sorted({v for v in values if v})):
+        marks = ", ".join("?" * len(chunk))
+        for row in _dict_rows(conn, f"SELECT * FROM {table} WHERE {column} IN ({marks})", chunk):
+            found[row[column]] = row
+    return found
+
+
+def _local_ids(conn: sqlite3.Connection, table: str, server_ids: list[Any]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for chunk in chunks(sorted({v for v in server_ids if isinstance(v, str) and v})):
+        marks = ", ".join("?" * len(chunk))
+        found.update((r[0], r[1]) for r in conn.execute(
+            f"SELECT server_id, id FROM {table} WHERE server_id IN ({marks})", chunk))
+    return found
+
+
+def _open_changes_by_record(conn: sqlite3.Connection, record_ids: Iterable[str]) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for chunk in chunks(sorted(set(record_ids))):
+        marks = ", ".join("?" * len(chunk))
+        for record_id, fields in conn.execute(
+            f"SELECT record_id, changed_fields FROM changes WHERE status != 'done' AND record_id IN ({marks}) "
+            "ORDER BY change_id", chunk):
+            found.setdefault(record_id, []).append(json.loads(fields))
+    return found
+
+
+def _base_overrides(conn: sqlite3.Connection, record_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """AS-CMS values the user chose to overwrite: the merge base until the local value is pushed."""
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in chunks(sorted(set(record_ids))):
+        marks = ", ".join("?" * len(chunk))
+        for record_id, column, value in conn.execute(
+            f"SELECT record_id, field, server_value FROM conflicts WHERE record_id IN ({marks}) AND kind = 'field' "
+            "AND resolution IN ('mine', 'edited') AND settled = 0 ORDER BY conflict_id", chunk):
+            found.setdefault(record_id, {})[column] = _loads(value)
+    return found
+
+
+def _open_conflict_fields(conn: sqlite3.Connection, record_ids: Iterable[str]) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    for chunk in chunks(sorted(set(record_ids))):
+        marks = ", ".join("?" * len(chunk))
+        for conflict_id, record_id, column in conn.execute(
+            f"SELECT conflict_id, record_id, field FROM conflicts WHERE record_id IN ({marks}) AND kind = 'field' "
+            "AND resolved_at IS NULL", chunk):
+            found[(record_id, column)] = conflict_id
+    return found
+
+
+def _pending_bases(changes: list[dict], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Each field with an unpushed local change -> the value it had before (what AS-CMS last had)."""
+    bases: dict[str, Any] = {}
+    for fields in changes:
+        for column, values in fields.items():
+            bases.setdefault(column, values.get("old"))
+    for column, value in overrides.items():
+        if column in bases:
+            bases[column] = value
+    return bases
+
+
+def _deleted_here(conn: sqlite3.Connection, server_ids: list[str], record_ids: list[Any]) -> set[str]:
+    """Server Ids and local ids among these whose record was deleted here and the delete not yet pushed."""
+    found: set[str] = set()
+    for column, values in (("server_id", server_ids), ("record_id", record_ids)):
+        for chunk in chunks(sorted({v for v in values if v})):
+            marks = ", ".join("?" * len(chunk))
+            found.update(r[0] for r in conn.execute(
+                f"SELECT {column} FROM changes WHERE operation = 'delete' AND status != 'done' "
+                f"AND {column} IN ({marks})", chunk))
+    return found
+
+
+def _adoption_key(obj: Any, values: dict[str, Any]) -> tuple:
+    return tuple((column, values.get(column)) for column in sorted(obj.fields) if column not in obj.read_only)
+
+
+def _adoptable_sent(conn: sqlite3.Connection, obj: Any) -> dict[tuple, list[dict[str, Any]]]:
+    """Local records of this (key-less) type sent without a known outcome, by their mapped values."""
+    rows = _dict_rows(conn, f"SELECT t.* FROM {TABLES[obj.record_type]} t JOIN sync_sent s ON s.record_id = t.id "
+                            "WHERE t.server_id IS NULL ORDER BY s.sent_at")
+    found: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        canonical = to_row(from_row(obj.model, row))
+        found.setdefault(_adoption_key(obj, canonical), []).append(row)
+    return found
+
+
+def _new_pulled_row(obj: Any, values: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """A record AS-CMS has and this store does not, validated (and its text cleaned) by its model."""
+    import uuid
+
+    model = obj.model
+    data: dict[str, Any] = dict(values)
+    offline = record.get(obj.external_id) if obj.external_id else None
+    try:
+        data["id"] = str(uuid.UUID(str(offline))) if offline else str(uuid.uuid4())
+    except ValueError:
+        data["id"] = str(uuid.uuid4())
+    data["server_id"] = record["Id"]
+    data["server_version"] = record.get("SystemModstamp")
+    created = record.get("CreatedDate")
+    if created:
+        data["created_at" if obj.record_type == "case" else "recorded_at"] = created
+    for name, nested in _nested_fields(model).items():
+        for key in nested.model_fields:
+            data.setdefault(f"{name}_{key}", None)
+    return to_row(from_row(model, data))
+
+
+def _close_open_changes(conn: sqlite3.Connection, record_id: str, note: str | None, *, creates_only: bool = False) -> None:
+    conn.execute(
+        "UPDATE changes SET status = 'done', last_error = ? WHERE record_id = ? AND status != 'done'"
+        + (" AND operation = 'create'" if creates_only else ""),
+        (note, record_id),
+    )
+
+
+def _drop_field_from_open_changes(conn: sqlite3.Connection, record_id: str, column: str) -> None:
+    """AS-CMS's value was taken for `column`: the local edit of it is no longer to be sent."""
+    for change_id, fields in conn.execute(
+        "SELECT change_id, changed_fields FROM changes WHERE record_id = ? AND status != 'done'", (record_id,)
+    ).fetchall():
+        fields = json.loads(fields)
+        if column not in fields:
+            continue
+        del fields[column]
+        if fields:
+            conn.execute("UPDATE changes SET changed_fields = ? WHERE change_id = ?", (_dumps(fields), change_id))
+        else:
+            conn.execute("UPDATE changes SET changed_fields = ?, status = 'done', last_error = ? WHERE change_id = ?",
+                         (_dumps(fields), "AS-CMS's value kept instead", change_id))
+
+
+def _remove_unjournalled(conn: sqlite3.Connection, record_type: str, record_id: str) -> None:
+    """AS-CMS deleted this record and the user agreed: remove it (and what hangs off it) here too."""
+    doomed: list[tuple[str, str]] = []
+    if record_type == "case":
+        for child_type, table in TABLES.items():
+            if child_type != "case":
+                doomed += [(table, r[0]) for r in conn.execute(f"SELECT id FROM {table} WHERE case_id = ?", (record_id,))]
+    elif record_type == "plan":
+        doomed += [("plan_steps", r[0]) for r in conn.execute("SELECT id FROM plan_steps WHERE plan_id = ?", (record_id,))]
+    elif record_type == "barrier":
+        for table in ("services", "ubnf"):
+            conn.execute(f"UPDATE {table} SET barrier_id = NULL WHERE barrier_id = ?", (record_id,))
+    order = list(TABLES.values())
+    doomed.sort(key=lambda item: -order.index(item[0]))  # children before parents
+    for table, child_id in [*doomed, (TABLES[record_type], record_id)]:
+        conn.execute(f"DELETE FROM {table} WHERE id = ?", (child_id,))
+        _close_open_changes(conn, child_id, "Deleted in AS-CMS")
+        conn.execute("UPDATE conflicts SET resolution = 'theirs', resolved_at = ?, settled = 1 "
+                     "WHERE record_id = ? AND resolved_at IS NULL", (utc_now().isoformat(), child_id))
+
+
+def _column_change(model: type[BaseModel], column: str, value: Any) -> dict[str, Any]:
+    """An update for one local column: 'student_name' is the student's name."""
+    for name, nested in _nested_fields(model).items():
+        prefix = f"{name}_"
+        if column.startswith(prefix) and column[len(prefix):] in nested.model_fields:
+            return {name: {column[len(prefix):]: value}}
+    return {column: value}

@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -42,6 +42,7 @@ from .domain import (
     Ubnf,
     describe_errors,
 )
+from .db_connect import connect, row_type
 from .nztime import nz_date_of_stored, utc_now
 from .schema import LATEST_VERSION, MIGRATIONS
 
@@ -193,8 +194,10 @@ class Draft:
 class Store:
     """A case store on one SQLite file. Safe to share between the UI and worker threads."""
 
-    def __init__(self, path: str | Path, *, actor: str | None = None):
+    def __init__(self, path: str | Path, *, actor: str | None = None, passphrase: str | None = None):
         self.path = Path(path)
+        # Kept for the attachments' key and the lock screen; None for an unencrypted file.
+        self.passphrase = passphrase
         self.actor = actor or _os_user()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existed = self.path.exists() and self.path.stat().st_size > 0
@@ -202,8 +205,8 @@ class Store:
             # Private from the first byte; SQLite gives the -wal and -shm files the same mode.
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
+        self._conn = connect(self.path, passphrase, isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = row_type(self._conn)
         self._conn.execute("PRAGMA busy_timeout = 5000")
         # Refuse a newer file before anything (even the journal mode) touches it.
         check_not_newer(self._conn)
@@ -211,7 +214,7 @@ class Store:
         # FULL: a laptop that loses power must not lose the last saved note.
         self._conn.execute("PRAGMA synchronous = FULL")
         self._conn.execute("PRAGMA foreign_keys = ON")
-        migrate(self._conn, backup_from=self.path if existed else None)
+        migrate(self._conn, backup_from=self.path if existed else None, passphrase=passphrase)
         with self.transaction() as conn:
             listed, cases = conn.execute("SELECT (SELECT COUNT(*) FROM case_list), (SELECT COUNT(*) FROM cases)").fetchone()
             if listed != cases:
@@ -980,13 +983,16 @@ def check_not_newer(conn: sqlite3.Connection) -> int:
     return version
 
 
-def migrate(conn: sqlite3.Connection, *, target: int = LATEST_VERSION, backup_from: Path | None = None) -> int:
+def migrate(conn: sqlite3.Connection, *, target: int = LATEST_VERSION, backup_from: Path | None = None,
+            passphrase: str | None = None) -> int:
     """Bring the file forward to `target`, one step per transaction. Returns the version."""
     version = check_not_newer(conn)
     if version < target and version > 0 and backup_from is not None:
         # A copy of the file as it was, in case a migration surprises us in the field.
         backup = backup_from.with_name(f"{backup_from.name}.schema-{version}.bak")
-        with sqlite3.connect(backup) as copy:
+        # The backup is encrypted with the same passphrase as the file it copies.
+        backup.unlink(missing_ok=True)
+        with closing(connect(backup, passphrase)) as copy:
             conn.backup(copy)
         shutil.copymode(backup_from, backup)
     while version < target:

@@ -1,7 +1,9 @@
 """Documents attached to a case: copied into the app's data folder and queued for upload.
 
 The copy is what syncs and what the case keeps, so the original may be moved
-or deleted; it is private to the user (0600 in a 0700 folder).
+or deleted; it is private to the user (0600 in a 0700 folder). When the
+database is encrypted the copy is too (`file_crypto`): read it back with
+`read_attachment`, never from the path.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import sys
 from pathlib import Path
 
 from .domain import MAX_FILE_BYTES, CaseFile
+from .file_crypto import FileKeyError, encrypt_bytes, read_copy, store_file_key
 from .paths import data_dir
+from .permissions import write_private_file
 from .store import Store, StoreError
 
 PLAN_LIKE = re.compile(r"\b(plan|mahere)\b", re.IGNORECASE)
@@ -60,18 +64,36 @@ def attach_file(store: Store, case_id: str, source: str | os.PathLike, descripti
         sha256=_sha256(source),
     )
     target = stored_path(record, base)
-    partial = target.with_name(target.name + ".part")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as out, open(source, "rb") as original:
-        shutil.copyfileobj(original, out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, target)
+    key = store_file_key(store, create=True)
+    if key is not None:
+        write_private_file(target, encrypt_bytes(key, record.id, source.read_bytes()))
+    else:
+        partial = target.with_name(target.name + ".part")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as out, open(source, "rb") as original:
+            shutil.copyfileobj(original, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
     try:
         return store.create(record)
     except BaseException:
         target.unlink(missing_ok=True)  # no record, no orphan copy
         raise
+
+
+def read_attachment(store: Store, record: CaseFile, base: Path | None = None) -> bytes:
+    """The attached file's content, decrypted when the store is encrypted; checked against its checksum."""
+    path = stored_path(record, base)
+    if not path.exists():
+        raise StoreError(f"The copy of {record.file_name} is missing from {path.parent}")
+    try:
+        data = read_copy(path, record.id, store_file_key(store))
+    except FileKeyError as error:
+        raise StoreError(str(error)) from None
+    if record.sha256 and hashlib.sha256(data).hexdigest() != record.sha256:
+        raise StoreError(f"The copy of {record.file_name} has changed since it was attached (checksum differs)")
+    return data
 
 
 def open_with_system_viewer(path: Path) -> None:

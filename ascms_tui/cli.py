@@ -61,13 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="export cases as ascms-tui/1 JSON")
     export.add_argument("--case", metavar="NUMBER", help="only this case")
     export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+
+    from .sync import commands as sync_commands  # argparse only; the engine loads when a sync runs
+
+    sync_commands.add_parsers(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = {None: _open_app, "demo": _demo, "import": _import, "export": _export, "report": _report,
-               "check": _check, "time": _time}[
+               "check": _check, "time": _time, "login": _login, "sync": _sync}[
         args.command
     ]
     try:
@@ -179,6 +183,18 @@ def _time(args: argparse.Namespace) -> int:
         entries = time_entries(store, args.start, args.end)
     sys.stdout.write(to_csv(entries) if args.csv else format_totals(entries) + "\n")
     return EXIT_OK
+
+
+def _login(args: argparse.Namespace) -> int:
+    from .sync.commands import login
+
+    return login(args)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from .sync.commands import sync
+
+    return sync(args, paths.database_path(args.db))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,161 @@
+"""`ascms-tui login` and `ascms-tui sync`: argparse only at import, the rest loaded when run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_OK, EXIT_PROBLEM, EXIT_OFFLINE = 0, 1, 2
+
+
+def add_parsers(commands: Any) -> None:
+    login = commands.add_parser("login", help="sign in to AS-CMS (OAuth device flow); the tokens are kept privately")
+    login.add_argument("--instance-url", metavar="URL",
+                       help="the AS-CMS (Salesforce) address, https:// (default: $ASCMS_TUI_INSTANCE_URL)")
+    login.add_argument("--client-id", default="ascms-tui", metavar="ID", help="the connected app's client id")
+    login.add_argument("--ca-bundle", metavar="PATH", help="extra CA certificates to trust (a provider's proxy)")
+
+    sync = commands.add_parser("sync", help="send queued changes to AS-CMS and bring back central changes "
+                                            "(exit 0 queue empty, 1 changes set aside or in conflict, 2 offline or not signed in)")
+    sync.add_argument("--json", action="store_true", help="print the summary as JSON")
+    sync.add_argument("--ca-bundle", metavar="PATH", help="extra CA certificates to trust")
+    sync.add_argument("--push-only", action="store_true", help="send the queue without pulling")
+
+
+def tokens_folder() -> Path:
+    from platformdirs import user_config_path
+
+    from ..paths import APP_NAME
+
+    return user_config_path(APP_NAME, appauthor=False)
+
+
+def login(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
+    import os
+
+    from .auth import INSTANCE_ENV, LoginError, TokenStore, device_login
+    from .client import InsecureAddress
+
+    url = args.instance_url or os.environ.get(INSTANCE_ENV)
+    if not url:
+        print("ascms-tui login needs --instance-url URL (or $ASCMS_TUI_INSTANCE_URL)", file=sys.stderr)
+        return EXIT_OFFLINE
+
+    def show(code: str, address: str) -> None:
+        print(f"To sign in to AS-CMS, open {address} and enter the code {code}", file=out, flush=True)
+        print("Waiting for approval...", file=out, flush=True)
+
+    try:
+        session = device_login(url, client_id=args.client_id, ca_bundle=args.ca_bundle, show=show)
+    except InsecureAddress as error:
+        print(f"ascms-tui: {error}", file=sys.stderr)
+        return EXIT_OFFLINE
+    except LoginError as error:
+        print(f"ascms-tui: {error}", file=sys.stderr)
+        return EXIT_PROBLEM
+    tokens = TokenStore(tokens_folder())
+    tokens.save(session)
+    print(f"Signed in to {session.instance_url}. The sign-in is kept in {tokens.where}.", file=out)
+    return EXIT_OK
+
+
+def sync(args: argparse.Namespace, db_path: Path, *, out: TextIO = sys.stdout) -> int:
+    from ..settings import load_settings
+    from .auth import TokenStore, current_session
+    from .client import InsecureAddress
+    from .engine import SyncEngine
+    from .mapping import MappingError, load_mapping
+
+    tokens = TokenStore(tokens_folder())
+    session = current_session(tokens)
+    if session is None:
+        message = "Not signed in to AS-CMS: run 'ascms-tui login --instance-url URL' first"
+        _report_stop(args, message, out)
+        return EXIT_OFFLINE
+    if args.ca_bundle:
+        session.ca_bundle = args.ca_bundle
+    try:
+        mapping = load_mapping(tokens_folder() / "mapping.toml")
+    except MappingError as error:
+        print(f"ascms-tui: {error}", file=sys.stderr)
+        return EXIT_PROBLEM
+    open_store = _store_opener()
+    bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
+    with open_store(db_path) as store:
+        engine = SyncEngine(store, session, mapping=mapping, user_name=load_settings().user_name,
+                            pull=not args.push_only, on_refresh=tokens.save if session.refresh_token else None)
+        try:
+            summary = engine.run(progress=bar.update if bar else None)
+        except InsecureAddress as error:
+            print(f"ascms-tui: {error}", file=sys.stderr)
+            return EXIT_OFFLINE
+    if bar:
+        bar.finish()
+    if args.json:
+        print(json.dumps(summary.to_json()), file=out)
+    else:
+        print(describe(summary), file=out)
+        if summary.message:
+            print(f"ascms-tui: {summary.message}", file=sys.stderr)
+    return summary.exit_code
+
+
+def _store_opener() -> Callable[..., Any]:
+    # The CLI's opener when it has one (it knows how an encrypted database is opened).
+    from .. import cli
+    from ..store import Store
+
+    return getattr(cli, "open_store", Store)
+
+
+def _report_stop(args: argparse.Namespace, message: str, out: TextIO) -> None:
+    if args.json:
+        print(json.dumps({"pushed": 0, "set_aside": 0, "conflicts": 0, "pulled": 0, "requests": 0,
+                          "stopped": "signed_out", "message": message}), file=out)
+    print(f"ascms-tui: {message}", file=sys.stderr)
+
+
+def describe(summary: Any) -> str:
+    parts = [f"Sent {summary.pushed:,} change{'s' if summary.pushed != 1 else ''} to AS-CMS",
+             f"took in {summary.pulled:,} from AS-CMS ({summary.requests:,} requests)."]
+    lines = [", ".join(parts)]
+    if summary.set_aside:
+        lines.append(f"{summary.set_aside:,} change{'s' if summary.set_aside != 1 else ''} set aside: "
+                     "AS-CMS refused them; see the Sync screen for its message and fix them there.")
+    if summary.conflicts:
+        lines.append(f"{summary.conflicts:,} conflict{'s' if summary.conflicts != 1 else ''} to resolve: "
+                     "a field was changed both here and in AS-CMS.")
+    if summary.queued:
+        lines.append(f"{summary.queued:,} change{'s' if summary.queued != 1 else ''} still queued.")
+    if summary.skipped:
+        lines.append(f"{len(summary.skipped):,} AS-CMS record(s) could not be taken in, e.g. {summary.skipped[0]}")
+    if not (summary.set_aside or summary.conflicts or summary.queued or summary.stopped):
+        lines.append("Everything is in AS-CMS.")
+    return "\n".join(lines)
+
+
+class _ProgressBar:
+    """One line on the terminal, redrawn in place."""
+
+    def __init__(self, stream: TextIO, width: int = 30):
+        self.stream, self.width = stream, width
+        self.shown = False
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        if phase == "push" and total:
+            filled = int(self.width * min(done, total) / total)
+            text = f"\rSending   [{'#' * filled}{'-' * (self.width - filled)}] {done:,}/{total:,} changes"
+        else:
+            text = f"\rReceiving {done:,} records from AS-CMS" + " " * 20
+        self.stream.write(text)
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()

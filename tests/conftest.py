@@ -7,6 +7,9 @@ import pytest
 from ascms_tui.domain import Case
 from ascms_tui.store import Store
 
+# A real training sandbox server for sync tests: `sandbox`, `sandbox_factory`.
+pytest_plugins = ["tests.sandbox_server"]
+
 
 @pytest.fixture
 def store(tmp_path):

@@ -1,0 +1,347 @@
+"""The sandbox's SQLite file: records as JSON, Salesforce Ids and timestamps, sign-in state.
+
+Any sObject and any field name is accepted, so each record is one JSON object.
+Names are case-insensitive as in Salesforce: the first spelling seen of an object
+or field becomes its canonical name. All writes happen on the server's one event
+loop thread, one request at a time, so a request's transaction never interleaves
+with another's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (lower TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS fields (object TEXT NOT NULL, lower TEXT NOT NULL, name TEXT NOT NULL,
+                                   PRIMARY KEY (object, lower));
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    sobject TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    modstamp INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS records_by_object ON records (sobject, deleted, modstamp);
+CREATE TABLE IF NOT EXISTS refs (child TEXT NOT NULL, field TEXT NOT NULL, parent TEXT NOT NULL,
+                                 PRIMARY KEY (child, field));
+CREATE INDEX IF NOT EXISTS refs_by_parent ON refs (parent);
+CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    issued INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS device_codes (
+    device_code TEXT PRIMARY KEY,
+    user_code TEXT NOT NULL UNIQUE,
+    client_id TEXT NOT NULL,
+    issued INTEGER NOT NULL,
+    approved_by TEXT,
+    denied INTEGER NOT NULL DEFAULT 0,
+    used INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+# Key prefixes of the standard objects the client uses (and a few it may meet).
+STANDARD_PREFIXES = {
+    "Case": "500", "Event": "00U", "Task": "00T", "CaseComment": "00a", "Contact": "003",
+    "ContentVersion": "068", "ContentDocument": "069", "ContentDocumentLink": "06A",
+    "User": "005", "Account": "001", "Note": "002", "Attachment": "00P", "Group": "00G",
+}
+_CUSTOM_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_CHECK = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_ID_SHAPE = re.compile(r"[A-Za-z0-9]{15}(?:[A-Z0-5]{3})?\Z")
+
+
+def id_suffix(id15: str) -> str:
+    """Salesforce's case-safe suffix: one character per 5-character chunk, bit i set when char i is A-Z."""
+    out = ""
+    for start in (0, 5, 10):
+        bits = sum(1 << i for i, ch in enumerate(id15[start:start + 5]) if "A" <= ch <= "Z")
+        out += _CHECK[bits]
+    return out
+
+
+def normal_id(value: str) -> str | None:
+    """The 18-character form of a 15- or 18-character Id, or None when `value` is not Id-shaped."""
+    if not isinstance(value, str) or not _ID_SHAPE.match(value):
+        return None
+    if len(value) == 15:
+        return value + id_suffix(value)
+    return value if id_suffix(value[:15]) == value[15:] else None
+
+
+def format_instant(ms: int) -> str:
+    """Salesforce's datetime format, always UTC: 2026-06-30T01:02:03.000+0000."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}+0000"
+
+
+class Storage:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a commit survives the sandbox being killed, which is what
+        # "commit then lose the response" needs.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._depth = 0
+        self._ext_indexes: set[str] = set()
+        self._load_registries()
+        row = self.db.execute("SELECT MAX(modstamp) FROM records").fetchone()
+        self._last_ms = row[0] or 0
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- transactions ----------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A transaction, or a savepoint inside one; an exception rolls back to its start."""
+        depth = self._depth
+        self.db.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT s{depth}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth = depth
+            if depth == 0:
+                self.db.execute("ROLLBACK")
+            else:
+                self.db.execute(f"ROLLBACK TO s{depth}")
+                self.db.execute(f"RELEASE s{depth}")
+            # Names and indexes made by the rolled-back work are gone again.
+            self._load_registries()
+            self._ext_indexes.clear()
+            raise
+        self._depth = depth
+        self.db.execute("COMMIT" if depth == 0 else f"RELEASE s{depth}")
+
+    # --- names, prefixes, Ids, time --------------------------------------------------
+
+    def _load_registries(self) -> None:
+        self._objects = {low: name for low, name in self.db.execute("SELECT lower, name FROM objects")}
+        self._prefix = {name: prefix for name, prefix in self.db.execute("SELECT name, prefix FROM objects")}
+        self._by_prefix = {prefix: name for name, prefix in self._prefix.items()}
+        self._fields: dict[str, dict[str, str]] = {}
+        for obj, low, name in self.db.execute("SELECT object, lower, name FROM fields"):
+            self._fields.setdefault(obj, {})[low] = name
+
+    def object_name(self, name: str, *, register: bool = True, prefix: str | None = None) -> str | None:
+        """The canonical name of sObject `name`; registered (with a key prefix) on first use."""
+        known = self._objects.get(name.lower())
+        if known or not register:
+            return known
+        standard = next((s for s in STANDARD_PREFIXES if s.lower() == name.lower()), None)
+        canonical = standard or name
+        if prefix is None:
+            prefix = STANDARD_PREFIXES.get(canonical) or self._free_custom_prefix()
+        self.db.execute("INSERT INTO objects (lower, name, prefix) VALUES (?, ?, ?)",
+                        (canonical.lower(), canonical, prefix))
+        self._objects[canonical.lower()] = canonical
+        self._prefix[canonical] = prefix
+        self._by_prefix[prefix] = canonical
+        return canonical
+
+    def _free_custom_prefix(self) -> str:
+        for letter in _CUSTOM_LETTERS:
+            if "a0" + letter not in self._by_prefix:
+                return "a0" + letter
+        raise RuntimeError("the sandbox has run out of custom-object key prefixes")
+
+    def objects(self) -> dict[str, str]:
+        """Canonical object name to key prefix."""
+        return dict(self._prefix)
+
+    def object_of_id(self, record_id: str) -> str | None:
+        return self._by_prefix.get(record_id[:3])
+
+    def field_name(self, sobject: str, name: str, *, register: bool = True) -> str | None:
+        names = self._fields.setdefault(sobject, {})
+        known = names.get(name.lower())
+        if known or not register:
+            return known
+        self.db.execute("INSERT INTO fields (object, lower, name) VALUES (?, ?, ?)", (sobject, name.lower(), name))
+        names[name.lower()] = name
+        return name
+
+    def new_id(self, sobject: str) -> str:
+        counter = int(self.meta("id_counter", "0")) + 1
+        self.set_meta("id_counter", str(counter))
+        digits = ""
+        for _ in range(10):
+            counter, r = divmod(counter, 62)
+            digits = _BASE62[r] + digits
+        id15 = self._prefix[sobject] + "Sb" + digits
+        return id15 + id_suffix(id15)
+
+    def next_modstamp(self) -> int:
+        """Milliseconds since the epoch, strictly increasing across the server (a pull cursor)."""
+        self._last_ms = max(int(time.time() * 1000), self._last_ms + 1)
+        return self._last_ms
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # --- records -----------------------------------------------------------------------
+
+    def get(self, record_id: str) -> tuple[str, dict[str, Any], bool] | None:
+        """(sobject, fields, deleted) of a record, or None when no such Id was ever issued."""
+        row = self.db.execute("SELECT sobject, fields, deleted FROM records WHERE id = ?", (record_id,)).fetchone()
+        return (row[0], json.loads(row[1]), bool(row[2])) if row else None
+
+    def exists(self, record_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM records WHERE id = ? AND deleted = 0", (record_id,)).fetchone() is not None
+
+    def find_by_field(self, sobject: str, field: str, value: Any) -> list[str]:
+        """Live records of `sobject` whose `field` equals `value`, ignoring case (an external Id lookup)."""
+        expression = self._ext_expression(field)
+        if field not in self._ext_indexes:
+            # One index per field used as an external Id, made on first use.
+            index = "ext_" + field.lower()
+            self.db.execute(
+                f'CREATE INDEX IF NOT EXISTS "{index}" ON records (sobject, {expression}) WHERE deleted = 0'
+            )
+            self._ext_indexes.add(field)
+        rows = self.db.execute(
+            f"SELECT id FROM records WHERE sobject = ? AND {expression} = ? AND deleted = 0 ORDER BY rowid",
+            (sobject, str(value).lower()),
+        )
+        return [r[0] for r in rows]
+
+    @staticmethod
+    def _ext_expression(field: str) -> str:
+        assert NAME.match(field)
+        return f"lower(json_extract(fields, '$.\"{field}\"'))"
+
+    def insert(self, record_id: str, sobject: str, fields: dict[str, Any], modstamp: int) -> None:
+        self.db.execute(
+            "INSERT INTO records (id, sobject, fields, modstamp) VALUES (?, ?, ?, ?)",
+            (record_id, sobject, json.dumps(fields, ensure_ascii=False), modstamp),
+        )
+
+    def replace(self, record_id: str, fields: dict[str, Any], modstamp: int) -> None:
+        self.db.execute(
+            "UPDATE records SET fields = ?, modstamp = ? WHERE id = ?",
+            (json.dumps(fields, ensure_ascii=False), modstamp, record_id),
+        )
+
+    def mark_deleted(self, record_id: str, fields: dict[str, Any], modstamp: int) -> None:
+        self.db.execute(
+            "UPDATE records SET fields = ?, modstamp = ?, deleted = 1 WHERE id = ?",
+            (json.dumps(fields, ensure_ascii=False), modstamp, record_id),
+        )
+        self.db.execute("DELETE FROM refs WHERE child = ?", (record_id,))
+
+    def set_refs(self, child: str, refs: dict[str, str]) -> None:
+        self.db.execute("DELETE FROM refs WHERE child = ?", (child,))
+        self.db.executemany("INSERT INTO refs (child, field, parent) VALUES (?, ?, ?)",
+                            [(child, field, parent) for field, parent in refs.items()])
+
+    def children(self, parent: str) -> list[tuple[str, str]]:
+        """(child Id, field) of the live records that refer to `parent`."""
+        return list(self.db.execute("SELECT child, field FROM refs WHERE parent = ?", (parent,)))
+
+    def scan(self, sobject: str, *, modstamp_after: int | None = None, inclusive: bool = False,
+             ids: list[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Live records of one object, in the order they were first written."""
+        sql = "SELECT fields FROM records WHERE sobject = ? AND deleted = 0"
+        params: list[Any] = [sobject]
+        if modstamp_after is not None:
+            sql += " AND modstamp >= ?" if inclusive else " AND modstamp > ?"
+            params.append(modstamp_after)
+        if ids is not None:
+            if not ids:
+                return
+            sql += f" AND id IN ({','.join('?' * len(ids))})"
+            params.extend(ids)
+        for (text,) in self.db.execute(sql + " ORDER BY rowid", params):
+            yield json.loads(text)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        live: dict[str, int] = {}
+        deleted: dict[str, int] = {}
+        for sobject, flag, n in self.db.execute(
+            "SELECT sobject, deleted, COUNT(*) FROM records GROUP BY sobject, deleted ORDER BY sobject"
+        ):
+            (deleted if flag else live)[sobject] = n
+        return {"live": live, "deleted": deleted}
+
+    def put_blob(self, record_id: str, data: bytes) -> None:
+        self.db.execute("INSERT OR REPLACE INTO blobs (id, data) VALUES (?, ?)", (record_id, data))
+
+    def blob(self, record_id: str) -> bytes | None:
+        row = self.db.execute("SELECT data FROM blobs WHERE id = ?", (record_id,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    # --- sign-in state -----------------------------------------------------------------
+
+    def add_token(self, token: str, kind: str, user_id: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO tokens (token, kind, user_id, issued) VALUES (?, ?, ?, ?)",
+                            (token, kind, user_id, int(time.time())))
+
+    def token_user(self, token: str, kind: str) -> str | None:
+        row = self.db.execute(
+            "SELECT user_id FROM tokens WHERE token = ? AND kind = ? AND revoked = 0", (token, kind)
+        ).fetchone()
+        return row[0] if row else None
+
+    def revoke_tokens(self, kind: str, token: str | None = None) -> int:
+        with self.transaction():
+            if token is None:
+                cursor = self.db.execute("UPDATE tokens SET revoked = 1 WHERE kind = ? AND revoked = 0", (kind,))
+            else:
+                cursor = self.db.execute("UPDATE tokens SET revoked = 1 WHERE kind = ? AND token = ?", (kind, token))
+            return cursor.rowcount
+
+    def add_device_code(self, device_code: str, user_code: str, client_id: str, approved_by: str | None) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO device_codes (device_code, user_code, client_id, issued, approved_by) VALUES (?, ?, ?, ?, ?)",
+                (device_code, user_code, client_id, int(time.time()), approved_by),
+            )
+
+    def device_code(self, device_code: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT user_code, client_id, issued, approved_by, denied, used FROM device_codes WHERE device_code = ?",
+            (device_code,),
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("user_code", "client_id", "issued", "approved_by", "denied", "used")
+        return dict(zip(keys, row, strict=True))
+
+    def decide_user_code(self, user_code: str, approved_by: str | None) -> bool:
+        """Approve (as `approved_by`) or deny a waiting sign-in; False when the code is unknown or used."""
+        with self.transaction():
+            if approved_by is None:
+                cursor = self.db.execute(
+                    "UPDATE device_codes SET denied = 1 WHERE user_code = ? AND used = 0", (user_code,))
+            else:
+                cursor = self.db.execute(
+                    "UPDATE device_codes SET approved_by = ?, denied = 0 WHERE user_code = ? AND used = 0",
+                    (approved_by, user_code))
+            return cursor.rowcount == 1
+
+    def use_device_code(self, device_code: str) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE device_codes SET used = 1 WHERE device_code = ?", (device_code,))

@@ -65,13 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     from .sync import commands as sync_commands  # argparse only; the engine loads when a sync runs
 
     sync_commands.add_parsers(commands)
+
+    from .sandbox import options as sandbox_options  # argparse only; the web stack loads when it serves
+
+    sandbox_options.add_arguments(commands.add_parser(
+        "sandbox", help="serve the training sandbox, a local stand-in for AS-CMS (127.0.0.1 only)"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = {None: _open_app, "demo": _demo, "import": _import, "export": _export, "report": _report,
-               "check": _check, "time": _time, "login": _login, "sync": _sync}[
+               "check": _check, "time": _time, "login": _login, "sync": _sync,
+               "sandbox": _sandbox}[
         args.command
     ]
     try:
@@ -189,6 +195,12 @@ def _login(args: argparse.Namespace) -> int:
     from .sync.commands import login
 
     return login(args)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from .sandbox.options import run
+
+    return run(args)
 
 
 def _sync(args: argparse.Namespace) -> int:

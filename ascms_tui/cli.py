@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="export cases as ascms-tui/1 JSON")
     export.add_argument("--case", metavar="NUMBER", help="only this case")
     export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+    from .security_cli import add_commands, add_export_format  # argparse only
+
+    add_export_format(export)
+    add_commands(parser, commands)
 
     from .sync import commands as sync_commands  # argparse only; the engine loads when a sync runs
 
@@ -74,19 +78,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .db_connect import DatabaseAccessError
+    from .security_cli import handlers, prepare
+
+    if argv is None:  # the real command, not a test calling in
+        from .logs import install_crash_handler
+
+        os.umask(0o077)  # whatever this process creates is private to the user
+        install_crash_handler()
     args = build_parser().parse_args(argv)
     handler = {None: _open_app, "demo": _demo, "import": _import, "export": _export, "report": _report,
                "check": _check, "time": _time, "login": _login, "sync": _sync,
-               "sandbox": _sandbox}[
+               "sandbox": _sandbox, **handlers()}[
         args.command
     ]
     try:
+        stop = prepare(args)  # logging, file permissions, the passphrase
+        if stop is not None:
+            return stop
         return handler(args)
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except (StoreError, SettingsError) as error:
+    except (StoreError, SettingsError, DatabaseAccessError) as error:
         print(f"ascms-tui: {error}", file=sys.stderr)
         return EXIT_PROBLEM
 
@@ -140,6 +155,10 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.format:
+        from .security_cli import privacy_export_command
+
+        return privacy_export_command(args)
     from .interchange import write_export
 
     with Store(paths.database_path(args.db)) as store:

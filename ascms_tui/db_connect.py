@@ -89,6 +89,33 @@ def passphrase_from_env() -> str | None:
     return os.environ.get(PASSPHRASE_ENV) or None
 
 
+# Passphrases entered in this process, by database; "" records a choice to stay unencrypted.
+_entered: dict[Path, str] = {}
+
+
+def remember_passphrase(path: str | os.PathLike, passphrase: str | None) -> None:
+    """Keep the passphrase entered for `path` (None: the user chose no encryption) for this process."""
+    _entered[Path(path).resolve()] = passphrase or ""
+
+
+def passphrase_for(path: str | os.PathLike) -> str | None:
+    """The passphrase to open `path` with when the caller has none.
+
+    One entered earlier in this process, else $ASCMS_TUI_PASSPHRASE, except
+    for a file that exists unencrypted (it opens as it is).
+    """
+    path = Path(path)
+    entered = _entered.get(path.resolve())
+    if entered is not None:
+        return entered or None
+    from_env = passphrase_from_env()
+    if from_env is None:
+        return None
+    if path.exists() and path.stat().st_size > 0 and not is_encrypted(path):
+        return None
+    return from_env
+
+
 def check_new_passphrase(passphrase: str) -> None:
     """A passphrase good enough to protect a caseload; ValueError saying why not."""
     if len(passphrase) < MIN_PASSPHRASE:
@@ -101,9 +128,13 @@ def connect(path: str | os.PathLike, passphrase: str | None = None, **options: A
     """A connection to the database at `path`, decrypted with `passphrase` when one is given.
 
     `options` go to `connect` of sqlite3 or sqlcipher3 (the same DB-API). The
-    passphrase is checked before the connection is returned.
+    passphrase is checked before the connection is returned. Without one, the
+    passphrase entered earlier in this process or $ASCMS_TUI_PASSPHRASE is
+    used (`passphrase_for`).
     """
     path = Path(path)
+    if passphrase is None:
+        passphrase = passphrase_for(path)
     if passphrase is None:
         if is_encrypted(path):
             raise PassphraseRequired(

@@ -50,10 +50,16 @@ def write_private_file(target: str | os.PathLike, data: bytes) -> Path:
     return target
 
 
-def caseload_paths(db_path: Path, *, files_dir: Path | None = None, config_dir: Path | None = None,
-                   log_dir: Path | None = None) -> list[Path]:
-    """Every path of a caseload that must be private: folders first, then what is in them."""
-    paths: list[Path] = [db_path.parent]
+def caseload_paths(db_path: Path, *, data_dir: Path | None = None, files_dir: Path | None = None,
+                   config_dir: Path | None = None, log_dir: Path | None = None) -> list[Path]:
+    """Every path of a caseload that must be private: the app's folders and what is in them, and the database's files.
+
+    The database's own folder is included only when it is the app's data folder:
+    a database given with --db may sit in a folder the user shares on purpose.
+    """
+    paths: list[Path] = []
+    if data_dir is not None and db_path.parent.resolve() == data_dir.resolve():
+        paths.append(db_path.parent)
     paths += sorted(db_path.parent.glob(f"{db_path.name}*"))  # -wal, -shm, .schema-N.bak, .filekey
     for folder in (files_dir, config_dir, log_dir):
         if folder is not None and folder.is_dir():

@@ -24,6 +24,9 @@ class SettingsError(Exception):
 class Settings:
     user_name: str | None = None  # your name as AS-CMS shows it as case owner
     autosave_seconds: float = 3.0  # seconds between draft saves while typing
+    retention_days: int = 30  # closed, fully synced cases leave the laptop after this many days
+    idle_lock_minutes: float = 10.0  # the app locks after this long without a key press
+    ca_bundle: str | None = None  # a custom CA bundle (PEM) for AS-CMS's TLS; verification is always on
 
     def __post_init__(self) -> None:
         problems = []
@@ -32,6 +35,14 @@ class Settings:
         seconds = self.autosave_seconds
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 60:
             problems.append(f"autosave_seconds must be a number of seconds above 0 and at most 60 (got {seconds!r})")
+        days = self.retention_days
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
+            problems.append(f"retention_days must be a whole number of days from 0 to 3650 (got {days!r})")
+        idle = self.idle_lock_minutes
+        if isinstance(idle, bool) or not isinstance(idle, int | float) or not 0 < idle <= 240:
+            problems.append(f"idle_lock_minutes must be above 0 and at most 240 (got {idle!r})")
+        if self.ca_bundle is not None and (not isinstance(self.ca_bundle, str) or not self.ca_bundle.strip()):
+            problems.append(f"ca_bundle must be the path of a PEM file (got {self.ca_bundle!r})")
         if problems:
             raise SettingsError("; ".join(problems))
 

@@ -42,7 +42,7 @@ from .domain import (
     Ubnf,
     describe_errors,
 )
-from .db_connect import connect, row_type
+from .db_connect import connect, passphrase_for, row_type
 from .nztime import nz_date_of_stored, utc_now
 from .schema import LATEST_VERSION, MIGRATIONS
 
@@ -197,7 +197,7 @@ class Store:
     def __init__(self, path: str | Path, *, actor: str | None = None, passphrase: str | None = None):
         self.path = Path(path)
         # Kept for the attachments' key and the lock screen; None for an unencrypted file.
-        self.passphrase = passphrase
+        self.passphrase = passphrase if passphrase is not None else passphrase_for(self.path)
         self.actor = actor or _os_user()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existed = self.path.exists() and self.path.stat().st_size > 0
@@ -205,7 +205,7 @@ class Store:
             # Private from the first byte; SQLite gives the -wal and -shm files the same mode.
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._lock = threading.RLock()
-        self._conn = connect(self.path, passphrase, isolation_level=None, check_same_thread=False)
+        self._conn = connect(self.path, self.passphrase, isolation_level=None, check_same_thread=False)
         self._conn.row_factory = row_type(self._conn)
         self._conn.execute("PRAGMA busy_timeout = 5000")
         # Refuse a newer file before anything (even the journal mode) touches it.
@@ -214,7 +214,7 @@ class Store:
         # FULL: a laptop that loses power must not lose the last saved note.
         self._conn.execute("PRAGMA synchronous = FULL")
         self._conn.execute("PRAGMA foreign_keys = ON")
-        migrate(self._conn, backup_from=self.path if existed else None, passphrase=passphrase)
+        migrate(self._conn, backup_from=self.path if existed else None, passphrase=self.passphrase)
         with self.transaction() as conn:
             listed, cases = conn.execute("SELECT (SELECT COUNT(*) FROM case_list), (SELECT COUNT(*) FROM cases)").fetchone()
             if listed != cases:
@@ -575,6 +575,45 @@ class Store:
     def discard_draft(self, draft_key: str) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM drafts WHERE draft_key = ?", (draft_key,))
+
+    # -- retention: removing a closed, fully synced case from this laptop ----------------
+
+    def purge_case(self, case_id: str) -> list[tuple[str, str]]:
+        """Remove a Closed case whose every change AS-CMS has, with its journal, drafts and sync rows.
+
+        Local only: nothing is queued for AS-CMS, which keeps the case. Refused
+        (nothing removed) while any change is pending or set aside, or a
+        conflict is open: checked in the same transaction as the removal.
+        Returns (record id, file name) of its File records, whose copies the
+        caller removes.
+        """
+        with self.transaction() as conn:
+            case = self._get_in(conn, Case, case_id)
+            if case.status != CaseStatus.CLOSED:
+                raise StoreError(f"Case {case.case_number} is {case.status}, not Closed; it is kept")
+            unsynced = conn.execute(
+                "SELECT (SELECT count(*) FROM changes WHERE (case_id = ?1 OR record_id = ?1) AND status != 'done'),"
+                " (SELECT count(*) FROM conflicts WHERE case_id = ?1 AND resolved_at IS NULL)", (case_id,)
+            ).fetchone()
+            if any(unsynced):
+                raise StoreError(f"Case {case.case_number} has changes AS-CMS does not have yet; it is kept")
+            files = [tuple(row) for row in conn.execute("SELECT id, file_name FROM files WHERE case_id = ?", (case_id,))]
+            record_ids = [case_id] + [
+                row[0] for table in TABLES.values() if table != "cases"
+                for row in conn.execute(f"SELECT id FROM {table} WHERE case_id = ?", (case_id,))
+            ]
+            _remove_unjournalled(conn, "case", case_id)
+            for chunk in chunks(record_ids):
+                marks = ", ".join("?" * len(chunk))
+                for table, column in (("changes", "record_id"), ("conflicts", "record_id"), ("sync_sent", "record_id"),
+                                      ("drafts", "record_id")):
+                    conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
+            for table in ("changes", "conflicts", "drafts", "case_list"):
+                conn.execute(f"DELETE FROM {table} WHERE case_id = ?", (case_id,))
+        # The deleted pages leave the WAL for the (securely overwritten) main file.
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return files
 
     # -- sync: the bookkeeping of ascms_tui/sync (its writes, one transaction each) ------
     # Sync writes server Ids, versions and pulled values without journalling them:

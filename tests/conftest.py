@@ -60,3 +60,19 @@ def make_app(db, **overrides):
     options = dict(settings=Settings(user_name=DEMO_USER), today=lambda: DEMO_TODAY)
     options.update(overrides)
     return AscmsApp(db_path=db, **options)
+
+
+# --- logs: every test's logs go to one folder, which the last test reads for leaks ----------
+
+
+def pytest_configure(config):
+    import os
+    import tempfile
+
+    config.addinivalue_line("markers", "after_all: runs after every other test (reads what they wrote)")
+    # Set before any test runs, so subprocesses started by tests log here too.
+    os.environ.setdefault("ASCMS_TUI_LOG_DIR", tempfile.mkdtemp(prefix="ascms-tui-test-logs-"))
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.get_closest_marker("after_all") is not None)  # stable: others keep their order

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
 from ..domain import RECORD_TYPES, Case, Record
 from ..text import clean_text
@@ -101,8 +102,8 @@ class ObjectMap:
                 out[column] = value if isinstance(value, str) and value else None
                 continue
             value = _from_sf(kind, value)
-            if value is None and _default_of(self.model, column) == "":
-                value = ""
+            if value is None:
+                value = _default_of(self.model, column)  # AS-CMS's empty is the field's default here
             out[column] = value
         return out
 
@@ -277,7 +278,9 @@ def _kind(annotation: Any) -> str:
 
 def _default_of(model: type[BaseModel], column: str) -> Any:
     info = model.model_fields.get(column)
-    return None if info is None else info.default
+    if info is None or info.default is PydanticUndefined or info.default_factory is not None:
+        return None
+    return info.default
 
 
 def _to_sf(kind: str, value: Any) -> Any:

@@ -26,10 +26,11 @@ from typing import Any
 from ..domain import CaseFile
 from ..store import Change, Store, StoreError, chunks, from_row
 from ..text import clean_text
-from .client import TRANSIENT_RECORD_ERRORS, OutcomeUnknown, SalesforceClient, error_text
+from .client import TRANSIENT_RECORD_ERRORS, OutcomeUnknown, Response, SalesforceClient, error_code, error_text
 from .mapping import Mapping, ObjectMap, soql_quote
 
 BATCH = 200  # sObject Collections' limit
+COMPOSITE = 25  # Composite's subrequest limit
 GONE = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND"})
 
 Progress = Callable[[str, int, int], None]
@@ -67,6 +68,7 @@ class Pusher:
         self.sleep = sleep
         self.result = PushResult()
         self._checked: set[str] = set()
+        self._no_id_upsert = False
         self._total = 0
 
     @property
@@ -205,11 +207,38 @@ class Pusher:
             self._done(obj, [(item.record_id, item.server_id, item.change_ids) for item in nothing_to_send])
         group = [(item, parents) for item, parents in group if obj.pushable(item.columns)]
         for batch in chunks(group, BATCH):
-            records = [{"attributes": {"type": obj.sobject}, "Id": item.server_id,
-                        **obj.to_server(item.row, item.columns, parents)} for item, parents in batch]
-            response = self.client.request("PATCH", f"{self.api}/composite/sobjects/{obj.sobject}/Id",
-                                           json={"allOrNone": False, "records": records})
-            self._settle(obj, [item for item, _ in batch], response)
+            if not self._no_id_upsert:
+                records = [{"attributes": {"type": obj.sobject}, "Id": item.server_id,
+                            **obj.to_server(item.row, item.columns, parents)} for item, parents in batch]
+                response = self.client.request("PATCH", f"{self.api}/composite/sobjects/{obj.sobject}/Id",
+                                               json={"allOrNone": False, "records": records})
+                if response.status < 300:
+                    self._settle(obj, [item for item, _ in batch], response)
+                    continue
+                self._no_id_upsert = True  # an org (or sandbox) without upsert on Id: composite PATCHes instead
+            for part in chunks(batch, COMPOSITE):
+                self._update_by_composite(obj, part)
+
+    def _update_by_composite(self, obj: ObjectMap, part: list[tuple[Item, dict[str, str]]]) -> None:
+        requests = [{"method": "PATCH", "url": f"{self.api}/sobjects/{obj.sobject}/{item.server_id}",
+                     "referenceId": f"u{n}", "body": obj.to_server(item.row, item.columns, parents)}
+                    for n, (item, parents) in enumerate(part)]
+        response = self.client.request("POST", f"{self.api}/composite",
+                                       json={"allOrNone": False, "compositeRequest": requests})
+        answers = response.body.get("compositeResponse") if isinstance(response.body, dict) else None
+        if response.status >= 400 or not isinstance(answers, list):
+            self._settle(obj, [item for item, _ in part], response)
+            return
+        results = []
+        for (item, _), answer in zip(part, answers):
+            if 200 <= answer.get("httpStatusCode", 500) < 300:
+                results.append({"success": True, "id": item.server_id})
+                continue
+            error = answer.get("body")[0] if isinstance(answer.get("body"), list) and answer.get("body") else {}
+            results.append({"success": False, "errors": [{"statusCode": error.get("errorCode"),
+                                                           "message": error.get("message", ""),
+                                                           "fields": error.get("fields") or []}]})
+        self._settle(obj, [item for item, _ in part], Response(200, results))
 
     def _send_keyless_creates(self, obj: ObjectMap, group: list[tuple[Item, dict[str, str]]]) -> None:
         """Creates with no upsert key (CaseComment): reconcile any earlier send first, then post."""
@@ -315,8 +344,8 @@ class Pusher:
             if response.status < 300 and isinstance(response.body, dict) and response.body.get("id"):
                 self._done(obj, [(item.record_id, response.body["id"], item.change_ids)])
             else:
-                self.store.clear_sent([item.record_id])
-                self._fail(item, error_text(response.body), permanent=response.status < 500)
+                self.store.clear_sent([item.record_id])  # refused: certainly not created
+                self._fail(item, error_text(response.body), permanent=_permanent(response))
 
     # -- deletes ------------------------------------------------------------------------------
 
@@ -377,7 +406,7 @@ class Pusher:
         if response.status >= 400 or not isinstance(body, list) or len(body) != len(items):
             message = error_text(body) if response.status >= 400 else "AS-CMS's answer did not match the request"
             for item in items:
-                self._fail(item, message, permanent=response.status < 500)
+                self._fail(item, message, permanent=_permanent(response))
             if definitive:
                 self.store.clear_sent([i.record_id for i in items])
             return
@@ -421,6 +450,11 @@ class Pusher:
     def _transient(self, items: list[Item], message: str) -> None:
         for item in items:
             self._fail(item, message, permanent=False)
+
+
+def _permanent(response: Response) -> bool:
+    """A refusal of the whole request: permanent unless it says try again (a lock, a busy server)."""
+    return response.status < 500 and error_code(response.body) not in TRANSIENT_RECORD_ERRORS
 
 
 def _record_message(error: dict[str, Any], code: str) -> str:

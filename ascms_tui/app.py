@@ -107,3 +107,20 @@ class AscmsApp(App):
 
     def action_sync_now(self) -> None:
         self.notify("Sync with AS-CMS is not set up on this laptop yet.", title="Sync", severity="warning")
+
+    def _fatal_error(self) -> None:
+        # Textual's own crash screen prints every local variable: a child's note could be one of them.
+        # A report without messages or values goes to the log folder instead.
+        import sys
+
+        from rich.text import Text
+
+        from .logs import write_crash_report
+
+        error = sys.exc_info()[1] or self._exception
+        try:
+            where = f" A report without any case data is in {write_crash_report(error)}." if error else ""
+        except OSError:
+            where = ""
+        self.bell()
+        self.panic(Text(f"ascms-tui stopped unexpectedly ({type(error).__name__}).{where} Your saved work is safe."))

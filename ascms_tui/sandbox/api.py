@@ -461,7 +461,7 @@ class Api:
                     if halted:
                         responses.append(_sub_response(ref, 400, HALTED_ROLLBACK))
                         continue
-                    reply = self._subrequest(sub, outcomes, call)
+                    reply = self._subrequest(sub, outcomes, call, all_or_none)
                     outcomes[ref] = (reply.status, reply.body)
                     responses.append(_sub_response(ref, reply.status, reply.body, reply.headers))
                     if all_or_none and (reply.status >= 400 or reply.failed):
@@ -473,7 +473,7 @@ class Api:
                          else _sub_response(r["referenceId"], 400, HALTED_ROLLBACK) for r in responses]
         return Reply(200, {"compositeResponse": responses})
 
-    def _subrequest(self, sub: dict, outcomes: dict, call: Call) -> Reply:
+    def _subrequest(self, sub: dict, outcomes: dict, call: Call, all_or_none: bool) -> Reply:
         ref = sub["referenceId"]
         try:
             url = _resolve_references(sub["url"], outcomes)
@@ -490,7 +490,7 @@ class Api:
                          failed=True)
         headers = {k.lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}
         inner = Call(sub["method"].upper(), version, parts, _query_params(query_string), headers,
-                     None if body is NO_BODY else body, call.user, all_or_none=call.all_or_none)
+                     None if body is NO_BODY else body, call.user, all_or_none=all_or_none)
         return self.call(handler, inner)
 
 

@@ -315,10 +315,11 @@ class Runner:
         """(totalSize, records projected as Salesforce returns them)."""
         storage = self.storage
         sobject = storage.object_name(query.sobject, register=False)
-        if sobject is None:
-            return 0, []  # nothing of this object was ever written
         parents: dict[str, Any] = {}
-        predicate = self._compile(sobject, query.where, parents) if query.where else None
+        # Compiled first, so a bad condition is reported even for an object never written.
+        predicate = self._compile(sobject or query.sobject, query.where, parents) if query.where else None
+        if sobject is None:
+            return 0, []
         rows = storage.scan(sobject, **self._pushdown(query.where))
         matched = [r for r in rows if predicate is None or predicate(r)]
         if query.count:

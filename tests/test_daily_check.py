@@ -5,22 +5,32 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
+
+from ascms_tui.calendar import add_business_days, business_days_between
 from ascms_tui.cli import main
-from ascms_tui.daily_check import run_check
+from ascms_tui.daily_check import ITEM_TITLES, run_check
 from ascms_tui.domain import (
+    INITIAL_MEETING_SUBJECTS,
     INITIAL_SCHOOL_MEETING,
     INITIAL_WHANAU_MEETING,
+    RECORD_TYPES,
     CaseComment,
+    CaseStatus,
     Contact,
     Event,
     Plan,
+    PlanStatus,
     PlanStep,
     Task,
 )
+from ascms_tui.nztime import format_nz_date, nz_date, nz_date_of_stored
 from ascms_tui.quality import initial_meeting_advice, judgement_hints, load_word_lists
+from ascms_tui.rules import next_deadline, notes_gaps, recording_due
+from ascms_tui.store import Store
 from ascms_tui.time_spent import time_entries, to_csv, totals
 
-from .conftest import make_case
+from .conftest import DEMO_TODAY, make_case
 
 DAY = date(2026, 7, 8)  # a Wednesday
 GOOD = ("Met with school primary contact and attendance lead on 2 June. School outlined attendance over the past six "
@@ -35,12 +45,12 @@ def ids(check, key):
 def test_each_item_of_the_quick_check(store):
     case = store.create(make_case(referral_date=date(2026, 7, 3), migrated=True))
     no_time = store.create(Event(case_id=case.id, subject="Home Visit", start="2026-07-08T10:00:00+12:00"))
-    timed = store.create(Event(case_id=case.id, subject="Phone Call", start="2026-07-08T15:00:00+12:00", minutes=20))
+    store.create(Event(case_id=case.id, subject="Phone Call", start="2026-07-08T15:00:00+12:00", minutes=20))
     task = store.create(Task(case_id=case.id, subject="Send attendance history", due_date=DAY))
     vague = store.create(Event(case_id=case.id, subject=INITIAL_WHANAU_MEETING, start="2026-07-06T10:00:00+12:00",
                                description="Met with school", hours=1))
-    fine = store.create(Event(case_id=case.id, subject=INITIAL_SCHOOL_MEETING, start="2026-07-06T14:00:00+12:00",
-                              description=GOOD, hours=1))
+    store.create(Event(case_id=case.id, subject=INITIAL_SCHOOL_MEETING, start="2026-07-06T14:00:00+12:00",
+                 description=GOOD, hours=1))
     draft = store.create(Plan(case_id=case.id, status="Draft"))
     empty = Plan(case_id=case.id, status="In Progress", server_id="a01AA00000PLANE001")
     store.import_records([empty])  # as AS-CMS can hold it; the app itself refuses it
@@ -156,3 +166,162 @@ def test_description_added_later_counts_from_the_edit(store):
                                recorded_at="2026-06-28T01:00:00+00:00"))
     store.update(Event, event.id, {"description": "Met caregiver at home; agreed a morning routine."})
     assert ids(run_check(store, DAY), "notes_overdue") == {event.id}
+
+
+# --- run_check's queries against a record-by-record reading of the same rules -----------
+
+
+def straightforward_check(store: Store, day: date) -> dict:
+    """The daily check computed case by case from the models: slow, but plainly the rules.
+
+    run_check gets the same answer from a few caseload-wide queries with shortcuts (only
+    recent referrals for deadlines, only events whose notes could be late); this checks them.
+    """
+    items = {key: [] for key in ITEM_TITLES}
+    counted = store.cases_with_counted_plan()
+    journal = store.changes(status=None)
+    waiting = [change for change in journal if change.status != "done"]
+    type_order = list(RECORD_TYPES)
+    for case in store.cases():
+        if case.status == CaseStatus.CLOSED:
+            continue
+
+        def add(key, record_type, record_id, message, case=case):
+            items[key].append({"case_id": case.id, "case_number": case.case_number, "record_type": record_type,
+                               "record_id": record_id, "message": message})
+
+        events = store.records(Event, case.id)
+        tasks = store.records(Task, case.id)
+        comments = store.records(CaseComment, case.id)
+        contacts = store.records(Contact, case.id)
+        for event in events:
+            if nz_date(event.start) == day and not (event.hours or event.minutes):
+                add("no_time_spent", "event", event.id, f"Event “{event.subject}” has no Hours or Minutes")
+        for task in tasks:
+            if (task.due_date == day or nz_date(task.recorded_at) == day) and not (task.hours or task.minutes):
+                add("no_time_spent", "task", task.id, f"Task “{task.subject}” has no Hours or Minutes")
+
+        unsynced: dict[str, set[str]] = {}
+        for change in waiting:
+            if change.case_id == case.id:
+                unsynced.setdefault(change.record_type, set()).add(change.record_id)
+        if unsynced:
+            listed = sorted(unsynced.items(), key=lambda kind: type_order.index(kind[0]))
+            add("not_in_ascms", "case", case.id, ", ".join(
+                f"{len(ids)} {RECORD_TYPES[kind].label}{'s' if len(ids) > 1 else ''}" for kind, ids in listed
+            ) + " not yet sent to AS-CMS")
+        unsynced_ids = {change.record_id for change in waiting}
+        for record_type, records, when in (("event", events, "start"), ("task", tasks, "recorded_at"),
+                                           ("comment", comments, "recorded_at")):
+            for record in records:
+                happened = nz_date(getattr(record, when))
+                due = recording_due(happened)
+                if record.id in unsynced_ids and happened <= day and due <= day:
+                    add("late_tomorrow", record_type, record.id, f"Activity of {format_nz_date(happened)} "
+                        f"{'was due' if due < day else 'is due'} in AS-CMS by end of {format_nz_date(due)}")
+
+        for event in events:
+            held = nz_date(event.start)
+            advice = initial_meeting_advice(event.description)
+            if event.subject in INITIAL_MEETING_SUBJECTS and add_business_days(day, -15) <= held <= day and advice:
+                add("weak_initial_meeting", "event", event.id,
+                    f"{event.subject} of {format_nz_date(held)}: {advice[0].message}")
+
+        steps = {step.plan_id for step in store.records(PlanStep, case.id)}
+        for plan in store.records(Plan, case.id):
+            if plan.status == PlanStatus.DRAFT:
+                add("plans", "plan", plan.id, "Plan is still Draft: set it In Progress once agreed")
+            elif plan.status != PlanStatus.COMPLETED and plan.id not in steps:
+                add("plans", "plan", plan.id, "Plan has no steps: add at least one action")
+
+        if case.migrated and not case.case_owner:
+            add("migrated", "case", case.id, "Migrated case has no Case Owner")
+        if case.migrated and case.id not in counted:
+            add("migrated", "case", case.id, "Migrated case has no Student Plan In Progress with a step")
+
+        def first(subject, events=events):
+            return min((nz_date(e.start) for e in events if e.subject == subject), default=None)
+
+        deadline = next_deadline(referral_date=case.referral_date, status=case.status, today=day,
+                                 school_meeting=first(INITIAL_SCHOOL_MEETING),
+                                 whanau_meeting=first(INITIAL_WHANAU_MEETING),
+                                 has_current_contact=any(c.details_current for c in contacts))
+        if deadline and not deadline.passed and deadline.due <= add_business_days(day, 2):
+            left = business_days_between(day, deadline.due)
+            add("deadlines_soon", "case", case.id, f"{deadline.describe()} ("
+                + ("today" if left == 0 else f"{left} business day{'s' if left > 1 else ''}") + ")")
+
+        activities, subjects = [], {}
+        for event in events:
+            if add_business_days(day, -10) <= nz_date(event.start) < add_business_days(day, -5):
+                filled = [c.created_at for c in journal if c.record_id == event.id and c.operation == "update"
+                          and c.changed_fields.get("description", {}).get("old") == ""]
+                described = None
+                if event.description:
+                    described = nz_date_of_stored(min(filled)) if filled else nz_date(event.recorded_at)
+                activities.append((event.id, nz_date(event.start), described))
+                subjects[event.id] = event.subject
+        for gap in notes_gaps(activities, [nz_date(c.recorded_at) for c in comments], day):
+            add("notes_overdue", "event", gap.record_id, f"{subjects[gap.record_id]} of "
+                f"{format_nz_date(gap.activity_day)}: notes were due by {format_nz_date(gap.notes_due)}")
+
+        for contact in contacts:
+            if not contact.details_current:
+                add("contacts_not_current", "contact", contact.id,
+                    f"{contact.name} ({contact.role}): details not confirmed current")
+    return items
+
+
+@pytest.fixture
+def busy_demo(demo_db):
+    """The demo caseload with what it lacks: notes written late or never, a removal waiting to sync."""
+    with Store(demo_db, actor="test-user") as store:
+        quiet = store.create(make_case("00999001", referral_date=date(2026, 6, 1)))
+        noted = store.create(make_case("00999002", referral_date=date(2026, 6, 2)))
+        # Thu 18 Jun: notes due by Thu 25 Jun; none written.
+        store.create(Event(case_id=quiet.id, subject="Home Visit", start="2026-06-18T10:00:00+12:00", hours=1))
+        # Created ahead, described by a later edit (dated by the wall clock: too late for June).
+        ahead = store.create(Event(case_id=quiet.id, subject="Phone Call", start="2026-06-17T09:00:00+12:00",
+                                   minutes=15, recorded_at="2026-06-16T01:00:00+00:00"))
+        store.update(Event, ahead.id, {"description": "Caregiver agreed to a morning routine; review Friday."})
+        # Described when entered, but entered a week late (Wed 17 Jun, notes due by Wed 24 Jun).
+        store.create(Event(case_id=quiet.id, subject="Phone Call", start="2026-06-17T15:00:00+12:00", minutes=5,
+                           description="Left a message for the caregiver.", recorded_at="2026-06-25T22:00:00+00:00"))
+        # Described on the day; a later edit of another field does not move that.
+        timely = store.create(Event(case_id=quiet.id, subject="Phone Call", start="2026-06-19T11:00:00+12:00",
+                                    minutes=5, description="Caregiver confirmed Monday's meeting.",
+                                    recorded_at="2026-06-19T00:00:00+00:00"))
+        store.update(Event, timely.id, {"subject": "Email"})
+        # A Case Comment two days later counts as the notes of this one.
+        store.create(Event(case_id=noted.id, subject="School Visit", start="2026-06-17T13:00:00+12:00", hours=1,
+                           recorded_at="2026-06-17T02:00:00+00:00"))
+        store.create(CaseComment(case_id=noted.id, body="Wrote up the school visit.",
+                                 recorded_at="2026-06-19T02:00:00+00:00"))
+        store.create(Task(case_id=quiet.id, subject="Ring the school", due_date=DEMO_TODAY))
+        gone = store.create(Task(case_id=noted.id, subject="Entered by mistake", due_date=DEMO_TODAY))
+        store.delete(Task, gone.id)  # its removal waits for AS-CMS like any other change
+    return demo_db
+
+
+@pytest.mark.parametrize("day", ["2026-06-22", "2026-06-26", "2026-06-29", "2026-06-30", "2026-07-01", "2026-07-02",
+                                 "2026-07-06"])
+def test_fast_check_matches_a_record_by_record_reading(busy_demo, day):
+    day = date.fromisoformat(day)
+    with Store(busy_demo) as store:
+        fast = run_check(store, day).to_json()
+        expected = straightforward_check(store, day)
+
+    def in_order(found):
+        return sorted(found, key=lambda item: (item["case_id"], item["record_id"], item["message"]))
+
+    assert {key: in_order(found) for key, found in fast["items"].items()} == {
+        key: in_order(found) for key, found in expected.items()}
+    assert fast["outstanding"] == sum(len(found) for found in expected.values())
+
+
+def test_busy_demo_exercises_every_item(busy_demo):
+    # The comparison above means little for an item that is empty on every day it tries.
+    with Store(busy_demo) as store:
+        days = [date(2026, 6, 30), date(2026, 7, 1)]
+        found = {key for day in days for key, listed in run_check(store, day).items.items() if listed}
+    assert found == set(ITEM_TITLES)

@@ -313,6 +313,7 @@ def local_caseload(store: Store, cases: int, per_case: float, files_base) -> int
         _strip_server_ids(case)
         case["files"] = []
     import_document(store, document, source="fault test")
+    files_base.mkdir(parents=True, exist_ok=True)
     for index, case in enumerate(store.cases()[:12]):
         note = files_base / f"note-{index}.txt"
         note.write_text(f"Attendance notes {index}", encoding="utf-8")

@@ -129,6 +129,7 @@ class Mapping:
     api_version: str
     objects: dict[str, ObjectMap]  # by local record type
     case_scope: str = ""
+    batch_size: int = 200
 
     def by_sobject(self, sobject: str) -> ObjectMap:
         for obj in self.objects.values():
@@ -226,10 +227,14 @@ def build_mapping(data: dict, source: str = "mapping.toml") -> Mapping:
             level=level,
             parents=parents,
         )
+    batch_size = data.get("push", {}).get("batch_size", 200)
+    if not isinstance(batch_size, int) or not 1 <= batch_size <= 200:
+        raise MappingError(f"{source}: [push] batch_size must be a whole number from 1 to 200")
     return Mapping(
         api_version=data.get("api_version", "v60.0"),
         objects=objects,
         case_scope=data.get("pull", {}).get("case_scope", ""),
+        batch_size=batch_size,
     )
 
 

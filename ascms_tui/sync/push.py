@@ -69,6 +69,7 @@ class Pusher:
         self.result = PushResult()
         self._checked: set[str] = set()
         self._no_id_upsert = False
+        self.batch = min(BATCH, mapping.batch_size)
         self._total = 0
 
     @property
@@ -133,7 +134,7 @@ class Pusher:
             by_obj.setdefault(item.obj.record_type, []).append(item)
         for record_type, group in by_obj.items():
             obj = self.mapping.objects[record_type]
-            for batch in chunks(group, BATCH):
+            for batch in chunks(group, self.batch):
                 ids = ", ".join(soql_quote(i.server_id) for i in batch)
                 rows = self.client.query_all(f"SELECT {', '.join(obj.query_fields())} FROM {obj.sobject} WHERE Id IN ({ids})")
                 found = {r["Id"]: r for r in rows}
@@ -193,7 +194,7 @@ class Pusher:
                 self._send_keyless_creates(obj, group)
 
     def _send_upserts(self, obj: ObjectMap, group: list[tuple[Item, dict[str, str]]]) -> None:
-        for batch in chunks(group, BATCH):
+        for batch in chunks(group, self.batch):
             records = [{"attributes": {"type": obj.sobject}, obj.external_id: item.record_id,
                         **obj.to_server(item.row, obj.fields, parents)} for item, parents in batch]
             self.store.mark_sent(obj.record_type, [item.record_id for item, _ in batch])
@@ -206,7 +207,7 @@ class Pusher:
         if nothing_to_send:  # only local bookkeeping changed (e.g. a checksum): nothing for AS-CMS
             self._done(obj, [(item.record_id, item.server_id, item.change_ids) for item in nothing_to_send])
         group = [(item, parents) for item, parents in group if obj.pushable(item.columns)]
-        for batch in chunks(group, BATCH):
+        for batch in chunks(group, self.batch):
             if not self._no_id_upsert:
                 records = [{"attributes": {"type": obj.sobject}, "Id": item.server_id,
                             **obj.to_server(item.row, item.columns, parents)} for item, parents in batch]
@@ -243,7 +244,7 @@ class Pusher:
     def _send_keyless_creates(self, obj: ObjectMap, group: list[tuple[Item, dict[str, str]]]) -> None:
         """Creates with no upsert key (CaseComment): reconcile any earlier send first, then post."""
         unsent = self._reconcile_keyless(obj, group)
-        for batch in chunks(unsent, BATCH):
+        for batch in chunks(unsent, self.batch):
             records = [{"attributes": {"type": obj.sobject}, **obj.to_server(item.row, obj.fields, parents)}
                        for item, parents in batch]
             self.store.mark_sent(obj.record_type, [item.record_id for item, _ in batch])
@@ -359,7 +360,7 @@ class Pusher:
         for record_type in dict.fromkeys(i.obj.record_type for i in resolved):
             obj = self.mapping.objects[record_type]
             group = [i for i in resolved if i.obj.record_type == record_type]
-            for batch in chunks(group, BATCH):
+            for batch in chunks(group, self.batch):
                 ids = ",".join(i.server_id for i in batch)
                 response = self.client.request("DELETE", f"{self.api}/composite/sobjects",
                                                params={"ids": ids, "allOrNone": "false"})

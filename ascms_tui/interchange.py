@@ -232,6 +232,10 @@ def _check_against_store(store: Store, records: list[Record], source: str) -> No
                 problems.append(f"{name} is already in this store (same id)")
     numbers = store.existing_case_numbers([r.case_number for r in by_type.get("case", [])])
     problems += [f"case {n} is already in this store" for n in sorted(numbers)]
+    for record_type, group in by_type.items():
+        taken = store.existing_server_ids(TABLES[record_type], [r.server_id for r in group if r.server_id])
+        problems += [f"{r.label} {r.id}: AS-CMS Id {r.server_id} is already in this store" for r in group
+                     if r.server_id in taken]
     if problems:
         raise InterchangeError(source, problems)
 

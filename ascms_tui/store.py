@@ -483,6 +483,16 @@ class Store:
             found.update(r["case_number"] for r in rows)
         return found
 
+    def existing_server_ids(self, table: str, server_ids: list[str]) -> set[str]:
+        """Which of these AS-CMS Ids records of `table` here already carry."""
+        if table not in TABLES.values():
+            raise ValueError(f"unknown table {table}")
+        found: set[str] = set()
+        for chunk in chunks(server_ids):
+            marks = ", ".join("?" * len(chunk))
+            found.update(r[0] for r in self.read(f"SELECT server_id FROM {table} WHERE server_id IN ({marks})", chunk))
+        return found
+
     def read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         """A read-only query for the core's rules and reports (screens call those, never SQL).
 
@@ -536,6 +546,10 @@ class Store:
             ).fetchone()
             if clash:
                 raise StoreError(f"Case number {record.case_number} is already in this store")
+        if record.server_id is not None and conn.execute(
+            f"SELECT 1 FROM {TABLES[record.record_type]} WHERE server_id = ? AND id != ?", (record.server_id, record.id)
+        ).fetchone():
+            raise StoreError(f"AS-CMS Id {record.server_id} already belongs to another {record.label} in this store")
 
     def _check_plan_rule(self, conn: sqlite3.Connection, record: Record, *, removing_step: bool = False) -> None:
         """A Plan is In Progress only with at least one step: reporting counts nothing less."""

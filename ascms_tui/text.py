@@ -12,9 +12,10 @@ import re
 import unicodedata
 
 # C0 and C1 controls and DEL, except tab and newline; plus the bidi embedding,
-# override and isolate characters.
+# override and isolate characters; plus lone surrogates (JSON's "\ud800"), which
+# are not text at all and which SQLite cannot store.
 _UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 # An escape sequence is removed whole, so "\x1b[2J" leaves nothing behind.
 _ESCAPE_SEQUENCE = re.compile(

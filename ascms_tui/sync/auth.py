@@ -8,6 +8,7 @@ message. `ASCMS_TUI_INSTANCE_URL` and `ASCMS_TUI_ACCESS_TOKEN` override for scri
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -99,6 +100,7 @@ class TokenStore:
         self.folder = folder
         self.file = folder / "session.json"
         self.keyring = _usable_keyring() if use_keyring else None
+        self._keyring_errors = _keyring_errors()
 
     @property
     def where(self) -> str:
@@ -109,7 +111,7 @@ class TokenStore:
         if self.keyring is not None:
             try:
                 text = self.keyring.get_password(KEYRING_SERVICE, "session")
-            except Exception:  # a locked or broken keyring: fall back to the file
+            except self._keyring_errors:  # a locked or broken keyring: fall back to the file
                 text = None
         if text is None and self.file.exists():
             text = self.file.read_text(encoding="utf-8")
@@ -127,8 +129,8 @@ class TokenStore:
                 self.keyring.set_password(KEYRING_SERVICE, "session", text)
                 self.file.unlink(missing_ok=True)
                 return
-            except Exception:
-                pass  # no usable keyring after all: the private file
+            except self._keyring_errors:
+                self.keyring = None  # no usable keyring after all: the private file
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         partial = self.file.with_name(self.file.name + ".part")
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -140,10 +142,8 @@ class TokenStore:
 
     def clear(self) -> None:
         if self.keyring is not None:
-            try:
+            with contextlib.suppress(*self._keyring_errors):
                 self.keyring.delete_password(KEYRING_SERVICE, "session")
-            except Exception:
-                pass
         self.file.unlink(missing_ok=True)
 
 
@@ -155,11 +155,19 @@ def _usable_keyring() -> Any:
         return None
     try:
         backend = keyring.get_keyring()
-    except Exception:
+    except _keyring_errors():
         return None
     if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 0) <= 0:
         return None
     return keyring
+
+
+def _keyring_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from keyring.errors import KeyringError
+    except ImportError:
+        return (RuntimeError, OSError)
+    return (KeyringError, RuntimeError, OSError)
 
 
 def current_session(tokens: TokenStore, environ: dict[str, str] | None = None) -> Session | None:

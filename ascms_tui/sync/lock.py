@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Self
 
 
 class SyncBusy(Exception):
@@ -39,7 +40,7 @@ class SyncLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> SyncLock:
+    def __enter__(self) -> Self:
         if not self.acquire():
             raise SyncBusy("Another sync of this database is running (the app or a scheduled 'ascms-tui sync')")
         return self

@@ -26,7 +26,14 @@ from typing import Any
 from ..domain import CaseFile
 from ..store import Change, Store, StoreError, chunks, from_row
 from ..text import clean_text
-from .client import TRANSIENT_RECORD_ERRORS, OutcomeUnknown, Response, SalesforceClient, error_code, error_text
+from .client import (
+    TRANSIENT_RECORD_ERRORS,
+    OutcomeUnknown,
+    Response,
+    SalesforceClient,
+    error_code,
+    error_text,
+)
 from .mapping import Mapping, ObjectMap, soql_quote
 
 BATCH = 200  # sObject Collections' limit
@@ -471,6 +478,4 @@ def _same_sent(sent: Any, found: Any) -> bool:
         return True
     if isinstance(sent, str) and isinstance(found, str):
         return clean_text(sent).strip() == clean_text(found).strip()
-    if sent in (None, "") and found in (None, ""):
-        return True
-    return False
+    return sent in (None, "") and found in (None, "")

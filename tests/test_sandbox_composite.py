@@ -66,7 +66,7 @@ def test_all_or_none_rolls_back_and_halts_the_others(server):
 
 def test_all_or_none_covers_collections_inside(server):
     key = str(uuid.uuid4())
-    status, body = server.api("POST", "composite", {"allOrNone": True, "compositeRequest": [
+    _status, body = server.api("POST", "composite", {"allOrNone": True, "compositeRequest": [
         sub("PATCH", f"sobjects/Case/Offline_Id__c/{key}", "newCase", {"Subject": "x"}),
         sub("POST", "composite/sobjects", "comments", {"allOrNone": False, "records": [
             {"attributes": {"type": "CaseComment"}, "ParentId": "@{newCase.id}", "CommentBody": "fine"},
@@ -80,7 +80,7 @@ def test_all_or_none_covers_collections_inside(server):
 
 
 def test_without_all_or_none_a_failure_halts_only_what_depends_on_it(server):
-    status, body = server.api("POST", "composite", {"allOrNone": False, "compositeRequest": [
+    _status, body = server.api("POST", "composite", {"allOrNone": False, "compositeRequest": [
         sub("POST", "sobjects/Event", "badEvent", {"WhatId": "not-an-id"}),
         sub("POST", "sobjects/Task", "dependsOnIt", {"Subject": "x", "WhatId": "@{badEvent.id}"}),
         sub("POST", "sobjects/Task", "independent", {"Subject": "kept"}),
@@ -107,6 +107,6 @@ def test_at_most_25_subrequests_and_no_nesting(server):
 
 
 def test_subrequests_need_a_reference_id(server):
-    status, body = server.api("POST", "composite", {"compositeRequest": [
+    status, _body = server.api("POST", "composite", {"compositeRequest": [
         {"method": "POST", "url": "/services/data/v60.0/sobjects/Task", "body": {"Subject": "x"}}]})
     assert status == 400

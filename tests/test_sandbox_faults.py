@@ -149,7 +149,7 @@ def test_limit_refuses_every_request_after_n(server):
     server.set_faults("limit=after:5")
     got = statuses(server, 8)
     assert got == [200] * 5 + [403] * 3
-    status, body = server.api("GET", QUERY)
+    _status, body = server.api("GET", QUERY)
     assert body == [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
     server.set_faults("")
 

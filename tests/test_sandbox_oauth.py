@@ -53,7 +53,7 @@ def test_device_flow_waits_for_approval_on_the_page_then_gives_tokens(sandbox_fa
 def test_a_denied_sign_in_and_a_wrong_code(sandbox_factory):
     server = sandbox_factory(auto_approve=False)
     started = start_device_flow(server)
-    status, page, _ = server.request("POST", "/setup/connect", token="",
+    _status, page, _ = server.request("POST", "/setup/connect", token="",
                                      form={"user_code": "WRONG123", "action": "approve"})
     assert "not waiting for approval" in page
     server.request("POST", "/setup/connect", token="", form={"user_code": started["user_code"], "action": "deny"})

@@ -80,7 +80,7 @@ def test_order_limit_offset_and_count(server, people):
     assert [r["Name__c"] for r in rows] == ["Aroha", "Ben"]
     rows = server.query_all("SELECT Name__c FROM Person__c ORDER BY Note__c ASC NULLS LAST, Name__c DESC")
     assert [r["Name__c"] for r in rows] == ["Aroha", "Dev", "carla", "Ben"]
-    status, body = soql(server, "SELECT COUNT() FROM Person__c WHERE Active__c = true")
+    _status, body = soql(server, "SELECT COUNT() FROM Person__c WHERE Active__c = true")
     assert body == {"totalSize": 3, "done": True, "records": []}
 
 

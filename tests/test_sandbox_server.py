@@ -126,7 +126,7 @@ def test_stats_count_requests_by_endpoint_and_records_by_object(sandbox):
 
 
 def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ascms_tui.cli", "sandbox", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "ascms_tui.cli", "sandbox", *args], cwd=ROOT, check=False,
                           capture_output=True, text=True, timeout=timeout)
 
 

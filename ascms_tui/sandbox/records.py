@@ -183,9 +183,7 @@ class Org:
             found = self.storage.get(current)
             if found is None or found[2]:
                 continue
-            for child, via in self.storage.children(current):
-                if via in CASCADE_FIELDS or via.lower().endswith("__c"):
-                    queue.append(child)
+            queue.extend(child for child, _ in self.storage.children(current))
             ms = self.storage.next_modstamp()
             tomb = {**found[1], "IsDeleted": True, "SystemModstamp": format_instant(ms)}
             self.storage.mark_deleted(current, tomb, ms)
@@ -269,10 +267,10 @@ class Org:
                 if standard:
                     raise SfError("MALFORMED_ID", f"{key}: id value of incorrect type: {value}", [key])
                 continue  # a custom text field, not a lookup
-            found = storage.get(nid)
-            if found is None:
+            deleted = storage.deleted(nid)
+            if deleted is None:
                 raise SfError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [key])
-            if found[2]:
+            if deleted:
                 raise SfError("ENTITY_IS_DELETED", "entity is deleted", [key])
             clean[key] = nid
 
@@ -298,9 +296,12 @@ class Org:
                           ["VersionData"])
 
     def _references(self, fields: dict[str, Any]) -> dict[str, str]:
+        """The parents whose deletion deletes this record (see CASCADE_FIELDS)."""
         refs = {}
         for key, value in fields.items():
-            if key == "Id" or not isinstance(value, str) or len(value) != 18:
+            if not isinstance(value, str) or len(value) != 18 or not (
+                key in CASCADE_FIELDS or key[-3:].lower() == "__c"
+            ):
                 continue
             if normal_id(value) and self.storage.object_of_id(value):
                 refs[key] = value
@@ -324,7 +325,7 @@ class Org:
         fields.update(CreatedDate=created, CreatedById=user or record_id, LastModifiedDate=created,
                       LastModifiedById=user or record_id, SystemModstamp=stamp, IsDeleted=False)
         storage.insert(record_id, sobject, fields, ms)
-        storage.set_refs(record_id, self._references(fields))
+        storage.set_refs(record_id, self._references(fields), new=True)
         return record_id
 
     def _next_case_number(self) -> str:

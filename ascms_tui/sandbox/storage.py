@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_object ON records (sobject, deleted, modstamp);
 CREATE TABLE IF NOT EXISTS refs (child TEXT NOT NULL, field TEXT NOT NULL, parent TEXT NOT NULL,
-                                 PRIMARY KEY (child, field));
+                                 PRIMARY KEY (child, field)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS refs_by_parent ON refs (parent);
 CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
@@ -75,6 +76,7 @@ def id_suffix(id15: str) -> str:
     return out
 
 
+@lru_cache(maxsize=65536)
 def normal_id(value: str) -> str | None:
     """The 18-character form of a 15- or 18-character Id, or None when `value` is not Id-shaped."""
     if not isinstance(value, str) or not _ID_SHAPE.match(value):
@@ -97,12 +99,14 @@ class Storage:
         # NORMAL in WAL mode: a commit survives the sandbox being killed, which is what
         # "commit then lose the response" needs.
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA cache_size=-65536")  # 64 MB: a 60,000-record briefcase stays in memory
         self.db.executescript(SCHEMA)
         self._depth = 0
         self._ext_indexes: set[str] = set()
         self._load_registries()
         row = self.db.execute("SELECT MAX(modstamp) FROM records").fetchone()
         self._last_ms = row[0] or 0
+        self._id_counter = self._id_saved = int(self.meta("id_counter", "0"))
 
     def close(self) -> None:
         self.db.close()
@@ -129,7 +133,13 @@ class Storage:
             self._ext_indexes.clear()
             raise
         self._depth = depth
-        self.db.execute("COMMIT" if depth == 0 else f"RELEASE s{depth}")
+        if depth == 0:
+            if self._id_counter != self._id_saved:
+                self.set_meta("id_counter", str(self._id_counter))
+            self.db.execute("COMMIT")
+            self._id_saved = self._id_counter
+        else:
+            self.db.execute(f"RELEASE s{depth}")
 
     # --- names, prefixes, Ids, time --------------------------------------------------
 
@@ -180,8 +190,8 @@ class Storage:
         return name
 
     def new_id(self, sobject: str) -> str:
-        counter = int(self.meta("id_counter", "0")) + 1
-        self.set_meta("id_counter", str(counter))
+        # Counted in memory and saved with the commit that uses it (new_id runs inside a transaction).
+        self._id_counter = counter = self._id_counter + 1
         digits = ""
         for _ in range(10):
             counter, r = divmod(counter, 62)
@@ -209,7 +219,12 @@ class Storage:
         return (row[0], json.loads(row[1]), bool(row[2])) if row else None
 
     def exists(self, record_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM records WHERE id = ? AND deleted = 0", (record_id,)).fetchone() is not None
+        return self.deleted(record_id) is False
+
+    def deleted(self, record_id: str) -> bool | None:
+        """Whether a record is deleted; None when no such Id was ever issued."""
+        row = self.db.execute("SELECT deleted FROM records WHERE id = ?", (record_id,)).fetchone()
+        return None if row is None else bool(row[0])
 
     def find_by_field(self, sobject: str, field: str, value: Any) -> list[str]:
         """Live records of `sobject` whose `field` equals `value`, ignoring case (an external Id lookup)."""
@@ -251,10 +266,11 @@ class Storage:
         )
         self.db.execute("DELETE FROM refs WHERE child = ?", (record_id,))
 
-    def set_refs(self, child: str, refs: dict[str, str]) -> None:
-        self.db.execute("DELETE FROM refs WHERE child = ?", (child,))
-        self.db.executemany("INSERT INTO refs (child, field, parent) VALUES (?, ?, ?)",
-                            [(child, field, parent) for field, parent in refs.items()])
+    def set_refs(self, child: str, refs: dict[str, str], *, new: bool = False) -> None:
+        if not new:
+            self.db.execute("DELETE FROM refs WHERE child = ?", (child,))
+        for field, parent in refs.items():  # one or two per record: plain execute beats executemany
+            self.db.execute("INSERT INTO refs (child, field, parent) VALUES (?, ?, ?)", (child, field, parent))
 
     def children(self, parent: str) -> list[tuple[str, str]]:
         """(child Id, field) of the live records that refer to `parent`."""

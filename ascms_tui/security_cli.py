@@ -155,7 +155,10 @@ def _new_passphrase(*, allow_empty: bool = False) -> str | None:
     """A new passphrase from $ASCMS_TUI_NEW_PASSPHRASE or typed twice; None when left empty (if allowed)."""
     from_env = os.environ.get(NEW_PASSPHRASE_ENV)
     if from_env:
-        check_new_passphrase(from_env)
+        try:
+            check_new_passphrase(from_env)
+        except ValueError as error:
+            raise DatabaseAccessError(f"{NEW_PASSPHRASE_ENV}: {error}") from None
         return from_env
     if not interactive():
         raise DatabaseAccessError(f"Give the new passphrase in {NEW_PASSPHRASE_ENV}, or run this in a terminal")

@@ -5,6 +5,8 @@ Fixtures (registered through tests/conftest.py):
 - ``sandbox``: a fresh sandbox (empty data dir, auto-approved sign-ins, no faults) for one test.
 - ``sandbox_factory``: ``sandbox_factory(faults="seed=7,lose=0.1", auto_approve=True, data_dir=None,
   seed=None)`` starts more, each stopped at the end of the test.
+- ``module_sandbox``: one sandbox shared by the tests of a module, for tests that each use records
+  of their own (faster than one per test).
 
 The object they give has ``base_url``, ``token``, ``data_dir``, ``api(method, path, body)``,
 ``query(soql)`` / ``query_all(soql)``, ``central_create/edit/delete``, ``set_faults``,
@@ -245,3 +247,10 @@ def sandbox_factory():
 @pytest.fixture
 def sandbox(sandbox_factory) -> SandboxServer:
     return sandbox_factory()
+
+
+@pytest.fixture(scope="module")
+def module_sandbox(tmp_path_factory) -> SandboxServer:
+    server = SandboxServer(tmp_path_factory.mktemp("sandbox"))
+    yield server
+    server.stop()

@@ -11,16 +11,12 @@ import uuid
 
 import pytest
 
-from tests.sandbox_server import SandboxServer
-
 UPSERT_EVENTS = "composite/sobjects/Event/Offline_Id__c"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = SandboxServer(tmp_path_factory.mktemp("sandbox"))
-    yield running
-    running.stop()
+def server(module_sandbox):
+    return module_sandbox
 
 
 @pytest.fixture(scope="module")

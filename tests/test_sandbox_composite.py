@@ -6,17 +6,13 @@ import uuid
 
 import pytest
 
-from tests.sandbox_server import SandboxServer
-
 HALTED = [{"errorCode": "PROCESSING_HALTED",
            "message": "The transaction was rolled back since another operation in the same transaction failed."}]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = SandboxServer(tmp_path_factory.mktemp("sandbox"))
-    yield running
-    running.stop()
+def server(module_sandbox):
+    return module_sandbox
 
 
 def sub(method: str, url: str, ref: str, body: dict | None = None) -> dict:

@@ -11,16 +11,13 @@ import uuid
 import pytest
 
 from ascms_tui.sandbox.faults import FaultSpec, FaultSpecError
-from tests.sandbox_server import SandboxServer
 
 QUERY = "query?q=SELECT+Id+FROM+Task"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = SandboxServer(tmp_path_factory.mktemp("sandbox"))
-    yield running
-    running.stop()
+def server(module_sandbox):
+    return module_sandbox
 
 
 def test_spec_parsing_and_clear_messages():

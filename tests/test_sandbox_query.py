@@ -8,14 +8,10 @@ import urllib.parse
 
 import pytest
 
-from tests.sandbox_server import SandboxServer
-
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = SandboxServer(tmp_path_factory.mktemp("sandbox"))
-    yield running
-    running.stop()
+def server(module_sandbox):
+    return module_sandbox
 
 
 def create_many(server, sobject: str, rows: list[dict]) -> list[str]:

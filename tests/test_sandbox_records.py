@@ -10,16 +10,13 @@ import uuid
 import pytest
 
 from ascms_tui.sandbox.storage import id_suffix, normal_id
-from tests.sandbox_server import SandboxServer
 
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000\Z")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = SandboxServer(tmp_path_factory.mktemp("sandbox"))
-    yield running
-    running.stop()
+def server(module_sandbox):
+    return module_sandbox
 
 
 def create(server, sobject: str, fields: dict) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .records import Org, SfError, not_found
-from .soql import Runner, parse
+from .soql import Runner, get_ignoring_case, parse
 from .storage import normal_id
 
 MAX_COLLECTION = 200
@@ -321,14 +321,14 @@ class Api:
             if record["attributes"]["type"].lower() != sobject.lower():
                 raise SfError("INVALID_TYPE",
                               f"records must be of type {sobject}, the object named in the URL")
-        values = [_get_ignoring_case(r, field_name) for r in records]
+        values = [get_ignoring_case(r, field_name) for r in records]
         seen: dict[str, int] = {}
         for value in values:
             if value not in (None, ""):
                 seen[str(value).lower()] = seen.get(str(value).lower(), 0) + 1
 
         def upsert(record: dict) -> dict:
-            value = _get_ignoring_case(record, field_name)
+            value = get_ignoring_case(record, field_name)
             if value not in (None, "") and seen[str(value).lower()] > 1:
                 raise SfError("DUPLICATE_VALUE", f"Duplicate external id specified: {value}", [field_name])
             record_id, created = self.org.upsert(sobject, field_name, value, record, user=call.user)
@@ -353,7 +353,7 @@ class Api:
         records, all_or_none = self._collection(call)
 
         def update(record: dict) -> dict:
-            record_id = _get_ignoring_case(record, "id")
+            record_id = get_ignoring_case(record, "id")
             if not isinstance(record_id, str) or not record_id:
                 raise SfError("MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
             values = {k: v for k, v in record.items() if k.lower() != "id"}
@@ -511,7 +511,7 @@ def _resolve_references(value: Any, outcomes: dict[str, tuple[int, Any]]) -> Any
             for step in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", path):
                 key, index = step
                 if key and isinstance(current, dict):
-                    current = _get_ignoring_case(current, key)
+                    current = get_ignoring_case(current, key)
                 elif index and isinstance(current, list) and int(index) < len(current):
                     current = current[int(index)]
                 else:
@@ -541,13 +541,6 @@ def _query_params(text: str) -> dict[str, str]:
     from urllib.parse import parse_qsl
 
     return dict(parse_qsl(text, keep_blank_values=True))
-
-
-def _get_ignoring_case(record: dict, name: str) -> Any:
-    if name in record:
-        return record[name]
-    lowered = name.lower()
-    return next((v for k, v in record.items() if k.lower() == lowered), None)
 
 
 def _new_locator() -> str:

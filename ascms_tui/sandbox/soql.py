@@ -365,7 +365,7 @@ class Runner:
 
         def get(record: dict) -> Any:
             parent = self._parent(record.get(canonical_ref), parents)
-            return None if parent is None else _get_ignoring_case(parent[1], rest)
+            return None if parent is None else get_ignoring_case(parent[1], rest)
 
         return get
 
@@ -398,7 +398,7 @@ class Runner:
             if isinstance(values, Query):
                 _total, rows = self.run(Query(values.sobject, values.fields, where=values.where), "60.0")
                 key = values.fields[0]
-                wanted = {_fold(_get_ignoring_case(row, key)) for row in rows} - {None}
+                wanted = {_fold(get_ignoring_case(row, key)) for row in rows} - {None}
                 return lambda r: (_fold(get(r)) in wanted) != negate
             tests = [_comparison(name, "=", v) for v in values]
             return lambda r: any(t(get(r)) for t in tests) != negate
@@ -439,7 +439,7 @@ class Runner:
         return project
 
 
-def _get_ignoring_case(record: dict, name: str) -> Any:
+def get_ignoring_case(record: dict, name: str) -> Any:
     if name in record:
         return record[name]
     lowered = name.lower()

@@ -22,12 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ascms_tui.demo import generate_caseload  # noqa: E402
-from ascms_tui.interchange import import_document  # noqa: E402
-from ascms_tui.store import TABLES, Store  # noqa: E402
-from ascms_tui.sync.client import Session  # noqa: E402
-from ascms_tui.sync.engine import SyncEngine  # noqa: E402
-from tests.sandbox_server import SandboxServer  # noqa: E402
+from ascms_tui.demo import generate_caseload
+from ascms_tui.interchange import import_document
+from ascms_tui.store import TABLES, Store
+from ascms_tui.sync.client import Session
+from ascms_tui.sync.engine import SyncEngine
+from tests.sandbox_server import SandboxServer
+from tests.test_sync_e2e import strip_server_ids
 
 TARGET_CHANGES_PER_REQUEST = 150
 
@@ -35,21 +36,10 @@ TARGET_CHANGES_PER_REQUEST = 150
 def offline_caseload(store: Store, cases: int, per_case: float) -> int:
     document = generate_caseload(cases, seed=42, today=date(2026, 6, 30), activities_per_case=per_case)
     for case in document["cases"]:
-        _strip(case)
+        strip_server_ids(case)
         case["files"] = []  # a document is one request each: measured apart from the batched records
     import_document(store, document, source="benchmark")
     return len(store.open_changes())
-
-
-def _strip(item) -> None:
-    if isinstance(item, dict):
-        item.pop("server_id", None)
-        item.pop("server_version", None)
-        for value in item.values():
-            _strip(value)
-    elif isinstance(item, list):
-        for value in item:
-            _strip(value)
 
 
 def main() -> int:

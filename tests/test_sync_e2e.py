@@ -310,7 +310,7 @@ def local_caseload(store: Store, cases: int, per_case: float, files_base) -> int
     """An invented caseload made here (no server Ids): everything queued as creates."""
     document = generate_caseload(cases, seed=11, today=date(2026, 6, 30), activities_per_case=per_case)
     for case in document["cases"]:
-        _strip_server_ids(case)
+        strip_server_ids(case)
         case["files"] = []
     import_document(store, document, source="fault test")
     files_base.mkdir(parents=True, exist_ok=True)
@@ -321,15 +321,16 @@ def local_caseload(store: Store, cases: int, per_case: float, files_base) -> int
     return len(store.open_changes())
 
 
-def _strip_server_ids(item):
+def strip_server_ids(item):
+    """Remove AS-CMS Ids from a generated caseload document, as if it had been made offline."""
     if isinstance(item, dict):
         item.pop("server_id", None)
         item.pop("server_version", None)
         for value in item.values():
-            _strip_server_ids(value)
+            strip_server_ids(value)
     elif isinstance(item, list):
         for value in item:
-            _strip_server_ids(value)
+            strip_server_ids(value)
 
 
 def test_fault_test_2000_changes_of_every_type_arrive_exactly_once(store, sandbox_factory, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -135,3 +136,19 @@ def test_rekey_keeps_attachments_readable_even_when_stopped_after_the_database_c
     rekey_caseload(path, "the new passphrase", "and another one")
     with Store(path, passphrase="and another one") as store:
         assert read_attachment(store, record, base) == CONTENT
+
+
+def test_two_first_attachments_at_once_end_with_one_key(tmp_path, monkeypatch):
+    path = tmp_path / "cases.sqlite3"
+    Store(path, passphrase=SECRET).close()
+    real_link = os.link
+
+    def other_process_first(source, target):
+        monkeypatch.setattr(os, "link", real_link)
+        file_crypto.file_key(path, SECRET, create=True)  # another process attaches first
+        real_link(source, target)
+
+    monkeypatch.setattr(os, "link", other_process_first)
+    key = file_crypto.file_key(path, SECRET, create=True)
+    assert key == file_crypto.file_key(path, SECRET)  # ours was dropped for theirs, not the reverse
+    assert sorted(p.name for p in tmp_path.iterdir() if "filekey" in p.name) == ["cases.sqlite3.filekey"]

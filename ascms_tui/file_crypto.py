@@ -114,7 +114,7 @@ def file_key(db_path: Path, passphrase: str, *, create: bool = False) -> bytes |
     if not create:
         return None
     key = secrets.token_bytes(32)
-    temporary = write_private_file(current.with_name(f"{current.name}.{os.getpid()}.new"), _wrap(key, passphrase))
+    temporary = write_private_file(current.with_name(f"{current.name}.{secrets.token_hex(4)}.new"), _wrap(key, passphrase))
     try:
         os.link(temporary, current)  # never replaces a key another process made first: its files need it
     except FileExistsError:

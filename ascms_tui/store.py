@@ -820,7 +820,11 @@ class Store:
                 try:
                     if local is None:
                         row = _new_pulled_row(obj, values, record)
-                        _insert(conn, table, [row])
+                        try:
+                            _insert(conn, table, [row])
+                        except sqlite3.IntegrityError as clash:  # e.g. a case number already used here
+                            result.skipped.append(f"{obj.label} {server_id}: clashes with a record here ({clash})")
+                            continue
                         result.added += 1
                         touched_cases.add(row["id"] if obj.record_type == "case" else row["case_id"])
                         continue

@@ -270,3 +270,14 @@ def test_a_comment_sent_without_an_answer_is_recognised_not_duplicated(store):
     [only] = store.records(CaseComment, case.id)
     assert only.server_id == "00a000000000001AAA"
     assert store.open_changes() == [] and store.sync_sent("comment") == {}
+
+
+def test_a_central_case_clashing_with_a_local_case_number_is_skipped_not_fatal(store):
+    store.create(make_case("00307473"))
+    clash = {"Id": "500000000000777AAA", "SystemModstamp": "2026-06-30T01:00:00.000+0000", "CaseNumber": "00307473",
+             "Type": "Chronic Absence", "Status": "Open", "Referral_Date__c": "2026-06-01",
+             "Student_Name__c": "Another Invented"}
+    fine = {**clash, "Id": "500000000000778AAA", "CaseNumber": "00307474"}
+    result = store.apply_server_records(CASE, [clash, fine])
+    assert result.added == 1 and "clashes" in result.skipped[0]
+    assert store.find_case("00307474").server_id == "500000000000778AAA"

@@ -200,7 +200,7 @@ class SalesforceClient:
                 raw = self._http.request(method, url, json=json, params=params, headers=all_headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                 last_problem = _describe(error)  # never reached the server: safe to send again
-            except httpx.TransportError as error:
+            except httpx.RequestError as error:
                 if not idempotent:
                     raise OutcomeUnknown(_describe(error)) from None
                 last_problem = _describe(error)

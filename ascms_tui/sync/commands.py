@@ -150,8 +150,8 @@ class _ProgressBar:
             filled = int(self.width * min(done, total) / total)
             text = f"\rSending   [{'#' * filled}{'-' * (self.width - filled)}] {done:,}/{total:,} changes"
         else:
-            text = f"\rReceiving {done:,} records from AS-CMS" + " " * 20
-        self.stream.write(text)
+            text = f"\rReceiving {done:,} records from AS-CMS"
+        self.stream.write(text + "\x1b[K")  # clear what a longer line left behind
         self.stream.flush()
         self.shown = True
 

@@ -6,16 +6,22 @@ read the store through `app.store`; every write goes through the store.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
 
+from .db_connect import passphrase_from_env
 from .nztime import nz_today
 from .settings import Settings
-from .store import Store
+
+if TYPE_CHECKING:
+    from .case_list_query import DeadlineLookup, FirstPage
+    from .store import Store
 
 FORM_KINDS = ("event", "comment", "task")
 
@@ -46,6 +52,7 @@ class AscmsApp(App):
         settings: Settings | None = None,
         today: Callable[[], date] | None = None,
         offer_drafts: bool = True,
+        passphrase: str | None = None,
     ) -> None:
         super().__init__()
         self.db_path = db_path
@@ -53,7 +60,26 @@ class AscmsApp(App):
         self.settings = settings or Settings()
         self._today = today or nz_today
         self.offer_drafts = offer_drafts
-        self.store: Store = Store(db_path)
+        self.passphrase = passphrase if passphrase is not None else passphrase_from_env()
+        self._store: Store | None = None
+        self._store_lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        """The store, opened on first use: the case list paints its first screenful without it."""
+        if self._store is None:
+            with self._store_lock:  # a worker and the UI thread may both ask first
+                if self._store is None:
+                    from .store import Store  # pydantic and the record models load here
+
+                    self._store = Store(self.db_path, passphrase=self.passphrase)
+        return self._store
+
+    def read_first_page(self, deadlines: DeadlineLookup, *, limit: int) -> FirstPage | None:
+        """The case list's opening screenful straight from the file, or None when the store must open it first."""
+        from .case_list_query import read_first_page
+
+        return read_first_page(self.db_path, self.passphrase, deadlines, user_name=self.user_name, limit=limit)
 
     @property
     def user_name(self) -> str | None:
@@ -66,14 +92,32 @@ class AscmsApp(App):
     def on_mount(self) -> None:
         from screens.case_list import CaseListScreen
 
-        self.push_screen(CaseListScreen())
-        if self.offer_drafts and self.store.drafts():
-            from screens.drafts import DraftRestoreScreen
+        from .case_list_query import DeadlineLookup
 
-            self.push_screen(DraftRestoreScreen(self.store.drafts()))
+        # One screenful read before the first frame (bounded by LIMIT), so it paints with rows in it.
+        deadlines = DeadlineLookup(self.today())
+        opening = self.read_first_page(deadlines, limit=self.size.height + 20)
+        self.push_screen(CaseListScreen(opening, deadlines))
+
+    def case_list_loaded(self) -> None:
+        """Called by the case list after each full load; the first time, offer any saved drafts."""
+        if self.offer_drafts:
+            self.offer_drafts = False
+            self.run_worker(self._find_drafts, thread=True, group="drafts", name="find drafts")
+
+    def _find_drafts(self) -> None:
+        drafts = self.store.drafts()
+        if drafts:
+            self.call_from_thread(self._offer_drafts, drafts)
+
+    def _offer_drafts(self, drafts) -> None:
+        from screens.drafts import DraftRestoreScreen
+
+        self.push_screen(DraftRestoreScreen(drafts))
 
     def on_unmount(self) -> None:
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
 
     # -- navigation used by the screens -----------------------------------------------
 
@@ -83,8 +127,8 @@ class AscmsApp(App):
         self.push_screen(CaseViewScreen(case_id))
 
     def open_form(self, kind: str, case_id: str, record_id: str | None = None, draft=None) -> None:
-        """Open the Event, Case Comment or Task form (new, or editing `record_id`, or from a draft)."""
-        from screens.forms import FORM_SCREENS
+        """Open a record's form by kind (new, or editing `record_id`, or from a draft)."""
+        from screens.record_forms import FORM_SCREENS
 
         if kind not in FORM_SCREENS:
             raise ValueError(f"unknown form {kind!r}")

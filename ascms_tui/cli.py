@@ -10,14 +10,26 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import paths
 from .settings import Settings, SettingsError, load_settings
-from .store import Store, StoreError
+
+if TYPE_CHECKING:
+    from .store import Store
+from .errors import StoreError
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+def open_store(path: Path, **options) -> Store:
+    """The store, imported here: opening the app must not load pydantic before its first paint."""
+    from .store import Store
+
+    return Store(path, **options)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,14 +146,14 @@ def _demo(args: argparse.Namespace) -> int:
         print("ascms-tui: the demo will not open your real database; give another --db", file=sys.stderr)
         return EXIT_USAGE
     demo.ensure_demo_database(db_path, reset=args.reset, cases=args.cases, seed=args.seed)
-    settings = load_settings().model_copy(update={"user_name": demo.DEMO_USER})
+    settings = replace(load_settings(), user_name=demo.DEMO_USER)
     return _run_app(db_path, title="AS-CMS offline — DEMO caseload", settings=settings)
 
 
 def _import(args: argparse.Namespace) -> int:
     from .interchange import InterchangeError, import_file
 
-    with Store(paths.database_path(args.db)) as store:
+    with open_store(paths.database_path(args.db)) as store:
         try:
             summary = import_file(store, args.file)
         except InterchangeError as error:
@@ -161,7 +173,7 @@ def _export(args: argparse.Namespace) -> int:
         return privacy_export_command(args)
     from .interchange import write_export
 
-    with Store(paths.database_path(args.db)) as store:
+    with open_store(paths.database_path(args.db)) as store:
         try:
             count = write_export(store, args.output, args.case)
         except LookupError as error:
@@ -182,7 +194,7 @@ def _iso_date(text: str) -> date:
 def _report(args: argparse.Namespace) -> int:
     from .rules import build_report, caseload_facts, format_report
 
-    with Store(paths.database_path(args.db)) as store:
+    with open_store(paths.database_path(args.db)) as store:
         report = build_report(caseload_facts(store), args.as_of, args.referred_from)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
@@ -195,7 +207,7 @@ def _check(args: argparse.Namespace) -> int:
     from .daily_check import format_check, run_check
     from .nztime import nz_today
 
-    with Store(paths.database_path(args.db)) as store:
+    with open_store(paths.database_path(args.db)) as store:
         check = run_check(store, args.date or nz_today())
     print(json.dumps(check.to_json(), ensure_ascii=False, indent=1) if args.json else format_check(check))
     return EXIT_PROBLEM if check.outstanding else EXIT_OK
@@ -204,7 +216,7 @@ def _check(args: argparse.Namespace) -> int:
 def _time(args: argparse.Namespace) -> int:
     from .time_spent import format_totals, time_entries, to_csv
 
-    with Store(paths.database_path(args.db)) as store:
+    with open_store(paths.database_path(args.db)) as store:
         entries = time_entries(store, args.start, args.end)
     sys.stdout.write(to_csv(entries) if args.csv else format_totals(entries) + "\n")
     return EXIT_OK

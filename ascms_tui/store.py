@@ -19,18 +19,20 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .case_list_query import CaseListRow, all_rows
+from .db_connect import connect, passphrase_for, row_type
 from .domain import (
     INITIAL_SCHOOL_MEETING,
     INITIAL_WHANAU_MEETING,
+    STATUS_TRANSITIONS,
+    STATUSES_NEEDING_REASON,
     Barrier,
     Case,
     CaseRecord,
-    STATUS_TRANSITIONS,
-    STATUSES_NEEDING_REASON,
     CaseStatus,
     Plan,
     PlanStatus,
@@ -42,7 +44,7 @@ from .domain import (
     Ubnf,
     describe_errors,
 )
-from .db_connect import connect, passphrase_for, row_type
+from .errors import StoreError
 from .nztime import nz_date_of_stored, utc_now
 from .schema import LATEST_VERSION, MIGRATIONS
 
@@ -67,10 +69,6 @@ TABLES: dict[str, str] = {
 
 # Identity and sync bookkeeping: never changed by an edit.
 _IDENTITY = frozenset({"id", "server_id", "server_version", "case_id", "plan_id", "recorded_at"})
-
-
-class StoreError(Exception):
-    """A write that cannot be made; the message is for the user."""
 
 
 class RecordInvalid(StoreError):
@@ -124,41 +122,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
-
-
-class CaseListRow(NamedTuple):
-    """What the case list shows for one case, straight from SQLite.
-
-    Dates stay ISO strings (they sort correctly as text) so that 10,000 rows
-    load without 30,000 conversions; the list converts only the rows it shows.
-    """
-
-    id: str
-    case_number: str
-    student: str
-    student_name: str
-    case_type: str
-    status: str
-    school: str
-    case_owner: str | None
-    referral_date: str
-    migrated: int
-    first_school_meeting: str | None  # NZ date of the earliest exact Initial School Meeting
-    first_whanau_meeting: str | None
-    has_current_contact: int
-    unsynced: int
-
-    @property
-    def referral_day(self) -> date:
-        return date.fromisoformat(self.referral_date)
-
-    @property
-    def school_meeting_day(self) -> date | None:
-        return date.fromisoformat(self.first_school_meeting) if self.first_school_meeting else None
-
-    @property
-    def whanau_meeting_day(self) -> date | None:
-        return date.fromisoformat(self.first_whanau_meeting) if self.first_whanau_meeting else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,9 +243,7 @@ class Store:
 
     def case_list_rows(self) -> list[CaseListRow]:
         with self._lock:
-            cursor = self._conn.cursor()
-            cursor.row_factory = None  # plain tuples: a third faster than sqlite3.Row here
-            return list(map(CaseListRow._make, cursor.execute("SELECT * FROM case_list")))
+            return all_rows(self._conn)
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
@@ -1062,6 +1023,7 @@ def migrate(conn: sqlite3.Connection, *, target: int = LATEST_VERSION, backup_fr
                 conn.execute("ROLLBACK")
             raise
     return version
+
 
 # --- sync bookkeeping helpers (Store's sync section) ---------------------------------
 

@@ -1,20 +1,26 @@
 """The first screen: one line per case, filtered as you type.
 
-Rows come from `store.case_list_rows()` in a thread worker, which also works
-out everything a keystroke or a sort needs (a folded search string, business
-days since referral, the next deadline), so that filtering 10,000 cases is a
+Rows come from the database in a thread worker, which also works out
+everything a keystroke or a sort needs (a folded search string, business days
+since referral, the next deadline), so that filtering 10,000 cases is a
 substring scan and drawing is the table's job for the visible lines only.
+
+At start-up the app reads just the screenful the list opens on
+(`case_list_query.first_page`, sorted inside SQLite) and the screen shows it in
+its first frame; the worker then loads every case. Until it has, the filter
+and scope keys wait for the full list.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
 from operator import attrgetter
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,11 +28,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label
+from textual.widgets import Header, Input, Label
 
+from ascms_tui.case_list_query import CaseListRow, DeadlineLookup, FirstPage
 from ascms_tui.picklists import CaseStatus
-from ascms_tui.store import CaseListRow, Store
 from widgets.case_table import CaseEntry, CaseTable, sort_entries
+from widgets.key_bar import KeyBar
+
+if TYPE_CHECKING:
+    from ascms_tui.store import Store
 
 SCOPES = ("mine", "all", "closed")
 SCOPE_LABELS = {"mine": "My open", "all": "All", "closed": "Closed"}
@@ -46,15 +56,15 @@ def fold(text: str) -> str:
     return _COMBINING_MARKS.sub("", unicodedata.normalize("NFD", text))
 
 
-def build_entries(rows: Sequence[CaseListRow], *, today: date, user_name: str | None) -> list[CaseEntry]:
+def build_entries(rows: Sequence[CaseListRow], *, today: date, user_name: str | None,
+                  deadlines: DeadlineLookup | None = None) -> list[CaseEntry]:
     """Everything the list shows, searches and sorts by, for every case (run off the UI thread)."""
     # Imported here: the holiday calendar loads in the worker, not before the first paint.
     from ascms_tui.calendar import business_days_between
-    from ascms_tui.rules import next_deadline
 
+    deadline_of = (deadlines or DeadlineLookup(today)).of_row
     folded: dict[str, str] = {}
     days_since: dict[str, int] = {}
-    deadlines: dict[tuple, tuple[str, bool, int | None]] = {}
 
     def fold_once(text: str) -> str:
         value = folded.get(text)
@@ -68,23 +78,7 @@ def build_entries(rows: Sequence[CaseListRow], *, today: date, user_name: str | 
         days = days_since.get(row.referral_date)
         if days is None:
             days = days_since[row.referral_date] = business_days_between(row.referral_day, today)
-        # next_deadline depends on whether each initial meeting is recorded, not on its date,
-        # so a few hundred keys cover 10,000 cases (tests check this against direct calls).
-        key = (row.referral_date, row.status, row.first_school_meeting is None,
-               row.first_whanau_meeting is None, bool(row.has_current_contact))
-        deadline = deadlines.get(key)
-        if deadline is None:
-            found = next_deadline(
-                referral_date=row.referral_day,
-                status=row.status,
-                school_meeting=row.school_meeting_day,
-                whanau_meeting=row.whanau_meeting_day,
-                has_current_contact=bool(row.has_current_contact),
-                today=today,
-            )
-            deadline = deadlines[key] = (
-                (found.describe(), found.passed, found.due.toordinal()) if found else ("", False, None)
-            )
+        deadline = deadline_of(row)  # memoised: tests check it against direct next_deadline calls
         student, school = fold_once(row.student), fold_once(row.school)
         entries.append(new_entry((
             row.id,
@@ -156,12 +150,15 @@ class CaseListScreen(Screen):
         Binding("f5", "reload", "Reload", id="case_list.reload", tooltip="Read the cases again", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, opening: FirstPage | None = None, deadlines: DeadlineLookup | None = None) -> None:
         super().__init__()
+        self._opening = opening
+        self._deadlines = deadlines
         self.scope: str | None = None  # chosen on the first load
         self.total = 0
         self.counts = {scope: 0 for scope in SCOPES}
         self._loaded_once = False
+        self._partial = False  # showing only the first screenful while every case loads
         # (all entries, folded query, matches) of the last filter, to narrow as the user types on
         self._last_match: tuple[list[CaseEntry] | None, str, list[CaseEntry]] = (None, "", [])
 
@@ -186,11 +183,15 @@ class CaseListScreen(Screen):
                 yield ScopeTab(scope)
             yield Label(Content("Loading cases…"), id="case-count")
         yield CaseTable(id="cases")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.filter_input.focus()
-        self.action_reload()
+        if self._opening is not None and self._opening.rows:
+            self._show_first_page(self._opening)
+            self._start_load(after=self.table.rows_painted)
+        else:
+            self._start_load()
 
     def on_screen_resume(self) -> None:
         # Back from a case: an event or sync may have changed its deadline or unsynced count.
@@ -200,17 +201,41 @@ class CaseListScreen(Screen):
     # -- loading ---------------------------------------------------------------------
 
     def action_reload(self) -> None:
-        sort = (self.table.sort_column, self.table.sort_reverse)
-        self.run_worker(lambda: self._load(*sort), thread=True, exclusive=True, group="case-list",
-                        name="load cases")
+        self._start_load()
 
-    def _load(self, sort_column: str, sort_reverse: bool) -> None:
+    def _start_load(self, after: threading.Event | None = None) -> None:
+        sort = (self.table.sort_column, self.table.sort_reverse)
+        self.run_worker(partial(self._load, *sort, after=after), thread=True, exclusive=True,
+                        group="case-list", name="load cases")
+
+    def _load(self, sort_column: str, sort_reverse: bool, *, after: threading.Event | None) -> None:
+        if after is not None:
+            after.wait(1.0)  # let the first frame reach the terminal before the heavy load
         app = self.app
-        entries = build_entries(self.store.case_list_rows(), today=app.today(), user_name=app.user_name)
+        today = app.today()
+        deadlines = self._deadlines if self._deadlines and self._deadlines.today == today else DeadlineLookup(today)
+        self._deadlines = deadlines
+        entries = build_entries(self.store.case_list_rows(), today=today, user_name=app.user_name,
+                                deadlines=deadlines)
         entries = sort_entries(entries, sort_column, sort_reverse)
         app.call_from_thread(self._loaded, entries, (sort_column, sort_reverse))
 
+    def _show_first_page(self, page: FirstPage) -> None:
+        """The opening screenful (in the table's opening order, next deadline first) until every case is loaded."""
+        entries = build_entries(page.rows, today=self._deadlines.today, user_name=self.app.user_name,
+                                deadlines=self._deadlines)
+        self._partial = True
+        self.scope, self.counts, self.total = page.scope, page.counts, page.counts["all"]
+        table = self.table
+        table.set_entries(entries, ("deadline", False))  # what first_page's ORDER BY gives
+        table.hide_columns(SCOPE_HIDDEN_COLUMNS[self.scope])
+        table.empty_message = f"No {EMPTY_SCOPE_NAMES[self.scope]}"
+        table.show(entries)
+        self.sub_title = f"{self.total:,} cases"
+        self._show_counts(page.counts[self.scope])
+
     def _loaded(self, entries: list[CaseEntry], sorted_by: tuple[str, bool]) -> None:
+        self._partial = False
         table = self.table
         keep = table.current.id if table.current else None
         table.set_entries(entries, sorted_by)
@@ -218,16 +243,17 @@ class CaseListScreen(Screen):
         if self.scope is None:
             has_mine = any(entry.mine_open for entry in entries)
             self.scope = "mine" if self.app.user_name and has_mine else "all"
-            table.hide_columns(SCOPE_HIDDEN_COLUMNS[self.scope])
+        table.hide_columns(SCOPE_HIDDEN_COLUMNS[self.scope])
         self._loaded_once = True
         self.sub_title = f"{self.total:,} cases"
         self.apply_filter(keep_case=keep)
+        self.app.case_list_loaded()
 
     # -- filtering -------------------------------------------------------------------
 
     def apply_filter(self, keep_case: str | None = None) -> None:
         """Show the cases in the scope that match the filter; count every scope's matches."""
-        if self.scope is None:  # not loaded yet: the first load applies it
+        if self.scope is None or self._partial:  # not loaded yet: the full load applies it
             return
         table = self.table
         entries, query = table.all_entries, fold(self.filter_input.value).strip()
@@ -274,6 +300,9 @@ class CaseListScreen(Screen):
 
     def action_scope(self, scope: str) -> None:
         if scope not in SCOPES or self.scope is None:
+            return
+        if self._partial:  # the full load shows it
+            self.scope = scope
             return
         keep = self.table.current.id if self.table.current else None
         self.scope = scope

@@ -9,6 +9,7 @@ as plain strings: never parsed as markup, truncated with an ellipsis.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from operator import attrgetter
@@ -245,6 +246,8 @@ class CaseTable(ScrollView, can_focus=True):
         self._column_layout: tuple[tuple[int, frozenset[str]], list[tuple[Column, int]]] | None = None
         self.cursor_row = 0
         self.empty_message = "No cases"  # shown in place of rows when there are none
+        # Set once a frame with rows in it has been drawn: heavy loading waits for it.
+        self.rows_painted = threading.Event()
 
     # -- data ------------------------------------------------------------------------
 
@@ -395,6 +398,8 @@ class CaseTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if y == 0:
+            if self._shown and not self.rows_painted.is_set():
+                self.call_after_refresh(self.rows_painted.set)  # runs once this frame is out
             return self._header_strip(width)
         row = self.scroll_offset.y + y - 1
         if row >= len(self._shown):

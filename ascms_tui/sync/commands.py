@@ -34,7 +34,8 @@ def tokens_folder() -> Path:
     return user_config_path(APP_NAME, appauthor=False)
 
 
-def login(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
+def login(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # looked up per call: bound at import, it would be whatever stdout was then
     import os
 
     from .auth import INSTANCE_ENV, LoginError, TokenStore, device_login
@@ -63,7 +64,8 @@ def login(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
     return EXIT_OK
 
 
-def sync(args: argparse.Namespace, db_path: Path, *, out: TextIO = sys.stdout) -> int:
+def sync(args: argparse.Namespace, db_path: Path, *, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # looked up per call: bound at import, it would be whatever stdout was then
     from ..settings import load_settings
     from .auth import TokenStore, current_session
     from .client import InsecureAddress

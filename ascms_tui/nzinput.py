@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from .nztime import NZ, format_duration
 
@@ -160,6 +161,21 @@ def parse_whole_number(text: str, *, label: str) -> int:
     if label == "Hours" and re.fullmatch(r"\d+[.,]\d+", typed):
         raise ValueError(f"Hours must be a whole number (got '{typed}'); put the rest in Minutes")
     raise ValueError(f"{label} must be a whole number like 1 or 30 (got '{typed}')")
+
+
+def parse_nz_dollars(text: str) -> Decimal:
+    """An amount in New Zealand dollars: 55, 55.95, $1,200.50 or NZ$40."""
+    typed = text.strip()
+    if not typed:
+        raise ValueError("Amount is required. Type dollars and cents like 55.95")
+    plain = re.sub(r"^(?:nz)?\$\s*", "", typed.lower()).replace(",", "")
+    if not re.fullmatch(r"\d{1,7}(?:\.\d{1,2})?", plain):
+        if re.fullmatch(r"\d+\.\d{3,}", plain):
+            raise ValueError(f"'{typed}' has more than two digits of cents. Type an amount like 55.95")
+        if re.fullmatch(r"\d{8,}(?:\.\d{1,2})?", plain):
+            raise ValueError(f"'{typed}' is more than AS-CMS accepts ($9,999,999.99 at most)")
+        raise ValueError(f"'{typed}' is not an amount in dollars. Type an amount like 55.95 or $1,200")
+    return Decimal(plain).quantize(Decimal("0.01"))
 
 
 def format_time_spent(hours: int, minutes: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -26,7 +28,8 @@ from ascms_tui.domain import (
     Service,
     Ubnf,
 )
-from ascms_tui.store import Store
+from ascms_tui.nztime import format_nz_date
+from ascms_tui.store import Store, StoreError
 from ascms_tui.timeline import (
     COMMENT,
     EVENT,
@@ -41,6 +44,8 @@ from widgets.case_records import CaseDetails, RelatedRecords
 from widgets.quiet_footer import QuietFooter
 from widgets.tab_strip import TabStrip
 from widgets.timeline import Timeline
+
+log = logging.getLogger(__name__)
 
 # The timeline filter, in the order `f` cycles through it.
 FILTERS: tuple[tuple[str, frozenset[str] | None], ...] = (
@@ -74,7 +79,8 @@ class CaseViewScreen(Screen):
         Binding("e", "new('event')", "Event", id="case_view.new_event", tooltip="Record a new Event for this case"),
         Binding("c", "new('comment')", "Comment", id="case_view.new_comment", tooltip="Write a new Case Comment"),
         Binding("t", "new('task')", "Task", id="case_view.new_task", tooltip="Add a new Task for this case"),
-        Binding("f", "cycle_filter(1)", "Filter", id="case_view.filter",
+        # Not in the footer: the filter bar above the timeline shows it.
+        Binding("f", "cycle_filter(1)", "Filter", id="case_view.filter", show=False,
                 tooltip="Timeline: show everything, or only events, comments, tasks or status changes"),
         Binding("F", "cycle_filter(-1)", "Filter back", id="case_view.filter_back",
                 tooltip="Timeline: the previous filter", show=False),
@@ -85,6 +91,11 @@ class CaseViewScreen(Screen):
                 tooltip="Show student, school and contact details", show=False),
         Binding("3", "show_tab('related')", "Related", id="case_view.tab_related",
                 tooltip="Show every record of the case, by type", show=False),
+        Binding("s", "case_status", "Status", id="case_view.status",
+                tooltip="Change the case status (Open, Paused, Transition, Closed), with a reason where needed"),
+        # In the footer on the Details tab (the other tabs have no room left).
+        Binding("o", "case_owner", "Owner", id="case_view.owner", show=False,
+                tooltip="Assign or change the case owner"),
         Binding("escape,backspace", "back", "Back", id="case_view.back", tooltip="Back to the case list"),
     ]
 
@@ -193,6 +204,8 @@ class CaseViewScreen(Screen):
             self._details_shown = data
             self.query_one(CaseDetails).show(data.case, data.contacts)
         elif active == "related" and self._related_shown != (data, data.others is not None):
+            if data.others is None and self._related_shown is not None:
+                return  # read again after a change: keep the full list up until the new one is complete
             self._related_shown = (data, data.others is not None)
             self.query_one(RelatedRecords).show(data.contacts, data.entries, data.others, data.unsynced)
 
@@ -210,6 +223,81 @@ class CaseViewScreen(Screen):
 
     def _open_form(self, kind: str, record_id: str | None = None) -> None:
         self.app.open_form(kind, self.case_id, record_id)  # type: ignore[attr-defined]
+
+    # -- the Related tab's actions, and the case's status and owner ----------------------------
+
+    def action_case_status(self) -> None:
+        from screens.case_dialogs import CaseStatusDialog
+
+        self.app.push_screen(CaseStatusDialog(self.case_id))  # back here, the case is read again
+
+    def action_case_owner(self) -> None:
+        from screens.case_dialogs import CaseOwnerDialog
+
+        self.app.push_screen(CaseOwnerDialog(self.case_id))
+
+    def on_related_records_requested(self, message: RelatedRecords.Requested) -> None:
+        kind, record_id = message.kind, message.record_id
+        if message.action == "add":
+            if kind == STATUS_CHANGE:
+                self.action_case_status()
+            else:
+                self._open_form(kind)
+        elif message.action == "open" and record_id is not None:
+            self._open_form(kind, record_id)
+        elif message.action == "remove" and record_id is not None:
+            self._confirm_remove(kind, record_id)
+        elif message.action == "toggle_current" and record_id is not None:
+            contact = self.query_one(RelatedRecords).record(f"{kind}:{record_id}")
+            if isinstance(contact, Contact):
+                self._toggle_current(contact)
+        elif message.action == "view" and record_id is not None:
+            file = self.query_one(RelatedRecords).record(f"{kind}:{record_id}")
+            if isinstance(file, CaseFile):
+                self._write(partial(_view_file, file), None)
+
+    def _confirm_remove(self, kind: str, record_id: str) -> None:
+        from screens.case_dialogs import ConfirmRemoveScreen
+        from screens.record_forms import FORM_MODELS
+
+        model = FORM_MODELS[kind]
+        item = self.query_one(RelatedRecords).record(f"{kind}:{record_id}")
+        detail = removal_detail(kind, item, self.data.others if self.data else None)
+
+        def chosen(remove: bool | None) -> None:
+            if remove:
+                self._write(partial(_remove, self.store, model, record_id, item), f"{model.label} removed.")
+
+        self.app.push_screen(ConfirmRemoveScreen(f"Remove this {model.label}?", detail), chosen)
+
+    def _toggle_current(self, contact: Contact) -> None:
+        today = self.app.today()  # type: ignore[attr-defined]
+        if contact.details_current:
+            changes: dict[str, Any] = {"details_current": False}
+            said = f"{contact.name}: details no longer current."
+        else:
+            changes = {"details_current": True, "details_confirmed_on": today}
+            said = f"{contact.name}: details current, confirmed {format_nz_date(today)}."
+        self._write(partial(self.store.update, Contact, contact.id, changes), said)
+
+    def _write(self, work: Callable[[], Any], done: str | None) -> None:
+        """Run a store write (or a slow call) in a worker; say what happened; read the case again."""
+
+        def run() -> None:
+            try:
+                work()
+            except StoreError as error:
+                self.app.call_from_thread(self.notify, str(error), title="Not saved", severity="error")
+                return
+            except Exception as error:  # a locked file, a viewer that will not start
+                log.exception("related action failed")
+                self.app.call_from_thread(self.notify, f"Could not do that: {error}", severity="error")
+                return
+            if done:
+                self.app.call_from_thread(self.notify, done)
+                self.app.call_from_thread(self.reload)
+
+        self.run_worker(run, thread=True, group="related-write", exit_on_error=False)
 
     def action_cycle_filter(self, step: int) -> None:
         self.filter_index = (self.filter_index + step) % len(FILTERS)
@@ -242,3 +330,46 @@ class CaseViewScreen(Screen):
             text.append(" ")
         text.append("  f: next filter", style="dim")
         self.query_one("#timeline-filter", Static).update(text)
+
+
+def removal_detail(kind: str, item: Any, others: dict[type[Record], list[Any]] | None) -> str:
+    """What the confirmation says will go, and what stays."""
+    what = {
+        Contact: lambda c: f"{c.name} ({c.role.value})",
+        Barrier: lambda b: f"{b.category.value} ({b.status.value})",
+        Plan: lambda p: f"Student Plan ({p.status.value})",
+        Service: lambda s: f"{s.agency} ({s.kind.value})",
+        Ubnf: lambda u: f"{u.provided}, ${u.amount:,.2f}",
+        InfoRequest: lambda r: f"{r.agency.value}, requested {format_nz_date(r.requested_on)}",
+        CaseFile: lambda f: f.file_name,
+    }
+    named = next((describe(item) for model, describe in what.items() if isinstance(item, model)), None)
+    if named is None and isinstance(item, TimelineEntry):
+        named = f"{item.title} ({item.when_text})"
+    lines = [named or "This record"]
+    if isinstance(item, Plan):
+        steps = sum(1 for step in (others or {}).get(PlanStep, []) if step.plan_id == item.id)
+        lines.append(f"Its {steps} step{'s' if steps != 1 else ''} go with it." if steps else "It has no steps.")
+    if isinstance(item, Barrier):
+        lines.append("Services and UBNF support linked to it stay; only the link goes.")
+    if isinstance(item, TimelineEntry) and item.is_initial_meeting:
+        lines.append("This is an initial meeting that reporting counts.")
+    lines.append("It is removed from this laptop, and the removal is sent to AS-CMS at the next sync.")
+    return "\n".join(lines)
+
+
+def _remove(store: Store, model: type[Record], record_id: str, item: Any) -> None:
+    store.delete(model, record_id)
+    if isinstance(item, CaseFile):
+        from ascms_tui.files import stored_path
+
+        stored_path(item).unlink(missing_ok=True)  # the private copy goes with its record
+
+
+def _view_file(file: CaseFile) -> None:
+    from ascms_tui.files import open_with_system_viewer, stored_path
+
+    path = stored_path(file)
+    if not path.exists():
+        raise StoreError(f"The copy of {file.file_name} is not on this laptop (it may not have downloaded yet).")
+    open_with_system_viewer(path)

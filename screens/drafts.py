@@ -24,7 +24,12 @@ from ascms_tui.nztime import format_nz_date, format_nz_time, nz_date
 from ascms_tui.store import Draft
 from widgets.literal import literal
 
-FORM_LABELS = {"event": "Event", "comment": "Case Comment", "task": "Task"}
+FORM_LABELS = {
+    "event": "Event", "comment": "Case Comment", "task": "Task",
+    # The case record's forms (screens/record_forms.py).
+    "contact": "Contact", "barrier": "Barrier", "plan": "Student Plan", "service": "Service",
+    "ubnf": "UBNF support", "info_request": "Info Request", "file": "File",
+}
 # The field whose text best reminds the user what a draft was.
 _SNIPPET_FIELDS = ("body", "description", "subject")
 

@@ -52,6 +52,7 @@ from ascms_tui.domain import (
     describe_errors,
 )
 from ascms_tui.nzinput import (
+    DATE_EXAMPLE,
     format_long_date,
     format_time,
     format_time_spent,
@@ -62,11 +63,11 @@ from ascms_tui.nzinput import (
     parse_whole_number,
 )
 from ascms_tui.nztime import NZ, format_nz_date, nz_date, utc_now
-from ascms_tui.store import Draft, RecordInvalid, StoreError
+from ascms_tui.quality import Advice, initial_meeting_advice, judgement_hints
+from ascms_tui.store import Draft, RecordInvalid, Store, StoreError
 from ascms_tui.subjects import exact_initial_subject
 from ascms_tui.text import utf8_length
 from widgets.literal import literal
-from ascms_tui.quality import Advice, initial_meeting_advice, judgement_hints
 from widgets.text_fields import FormField, MacronInput, MacronTextArea
 
 from .drafts import FORM_LABELS, DiscardDraftScreen
@@ -164,6 +165,32 @@ class RecordForm(Screen):
 
     def after_check(self, content: dict[str, Any], checked: Checked) -> None:
         """Update anything beyond the per-field messages (hints, totals)."""
+
+    def check_date(self, content: dict[str, Any], checked: Checked, key: str, label: str, *,
+                   required: bool = False, empty_note: str = "", value_key: str | None = "") -> date | None:
+        """Read a typed NZ date: the date understood as a note, or what is wrong.
+
+        The date goes into `checked.values[value_key]` (the field's own key by
+        default; None keeps it out, for a date that is only part of a value).
+        """
+        value_key = key if value_key == "" else value_key
+        typed = content[key]
+        day = None
+        if not typed.strip():
+            if required:
+                checked.error(key, f"{label} is required. {DATE_EXAMPLE}")
+                return None
+            checked.notes[key] = empty_note
+        else:
+            try:
+                day = parse_nz_date(typed, self.app.today())
+            except ValueError as error:
+                checked.error(key, str(error))
+                return None
+            checked.notes[key] = format_long_date(day)
+        if value_key is not None:
+            checked.values[value_key] = day
+        return day
 
     # -- building the screen ---------------------------------------------------------------
 
@@ -459,13 +486,16 @@ class RecordForm(Screen):
                 widget.focus()
                 return
 
+    def save_record(self, store: Store, values: dict[str, Any]) -> CaseRecord:
+        """Write the checked values through the store (runs in a worker thread)."""
+        if self.record is None:
+            return store.create(self.candidate(values))
+        return store.update(self.model, self.record.id, self.record_changes(values))
+
     def _store_record(self, values: dict[str, Any]) -> None:
         store = self.app.store
         try:
-            if self.record is None:
-                record = store.create(self.candidate(values))
-            else:
-                record = store.update(self.model, self.record.id, self.record_changes(values))
+            record = self.save_record(store, values)
         except RecordInvalid as error:
             self.app.call_from_thread(self._save_refused, error.messages)
             return
@@ -788,11 +818,10 @@ class EventForm(RecordForm):
             )
         all_day = bool(content["all_day"])
         checked.values["all_day"] = all_day
-        today = self.app.today()
 
-        start_day = self._parse_date(content, "start_date", "Start date", today, checked)
+        start_day = self.check_date(content, checked, "start_date", "Start date", required=True, value_key=None)
         if content["end_date"].strip():
-            end_day = self._parse_date(content, "end_date", "End date", today, checked)
+            end_day = self.check_date(content, checked, "end_date", "End date", required=True, value_key=None)
         else:
             end_day = start_day
             checked.notes["end_date"] = "Same day as the start"
@@ -824,19 +853,6 @@ class EventForm(RecordForm):
                     checked.notes["end_time"] += f" ({format_time_spent(minutes // 60, minutes % 60)})"
         checked.values["description"] = content["description"]
         _check_time_spent(content, checked)
-
-    def _parse_date(self, content: dict[str, Any], key: str, label: str, today: date, checked: Checked) -> date | None:
-        typed = content[key]
-        if not typed.strip():
-            checked.error(key, f"{label} is required. Type a date like 4/06/2026, today or yesterday")
-            return None
-        try:
-            day = parse_nz_date(typed, today)
-        except ValueError as error:
-            checked.error(key, str(error))
-            return None
-        checked.notes[key] = format_long_date(day)
-        return day
 
     def _parse_time(self, content: dict[str, Any], key: str, label: str, checked: Checked, *, required: bool):
         typed = content[key]
@@ -1002,18 +1018,7 @@ class TaskForm(RecordForm):
 
     def check_content(self, content: dict[str, Any], checked: Checked) -> None:
         checked.values["subject"] = content["subject"].strip()
-        typed = content["due_date"]
-        if typed.strip():
-            try:
-                due = parse_nz_date(typed, self.app.today())
-            except ValueError as error:
-                checked.error("due_date", str(error))
-            else:
-                checked.values["due_date"] = due
-                checked.notes["due_date"] = format_long_date(due)
-        else:
-            checked.values["due_date"] = None
-            checked.notes["due_date"] = "No due date"
+        self.check_date(content, checked, "due_date", "Due date", empty_note="No due date")
         checked.values["status"] = content["status"] or TaskStatus.NOT_STARTED.value
         checked.values["priority"] = content["priority"] or TaskPriority.NORMAL.value
         checked.values["description"] = content["description"]

@@ -1,4 +1,4 @@
-"""Command palette: go to a case; new event / comment / task for the open case; the day's screens; sync."""
+"""Command palette: go to a case; new records, status and owner for the open case; the day's screens; sync."""
 
 from __future__ import annotations
 
@@ -7,6 +7,23 @@ from collections.abc import Callable
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+# The case record's forms: (kind, command, help).
+RECORD_COMMANDS = (
+    ("contact", "Add contact", "Whānau, caregiver, school staff or another professional"),
+    ("barrier", "Add barrier", "What gets in the way of attendance"),
+    ("plan", "Add Plan (Student Plan)", "Goals and steps; In Progress once it has a step"),
+    ("service", "Add service or referral", "Agency, NGO, community provider, multi-agency forum, OT s19"),
+    ("ubnf", "Add UBNF support", "Unmet Basic Needs Fund: what was provided, amount, barrier"),
+    ("info_request", "Add info request", "MSD or Immigration New Zealand"),
+    ("file", "Attach a file", "A document from this computer, queued for upload"),
+)
+
+
+def _push_case_dialog(app, name: str, case_id: str) -> None:
+    from screens import case_dialogs
+
+    app.push_screen(getattr(case_dialogs, name)(case_id))
 
 
 class CaseCommands(Provider):
@@ -25,6 +42,12 @@ class CaseCommands(Provider):
                 commands.append(
                     (f"New {label} for this case", partial(app.open_form, kind, case_id), f"Record a new {label}")
                 )
+            for kind, name, help_text in RECORD_COMMANDS:
+                commands.append((f"{name} for this case", partial(app.open_form, kind, case_id), help_text))
+            commands.append(("Change case status", partial(_push_case_dialog, app, "CaseStatusDialog", case_id),
+                             "Open, Paused, Transition or Closed, with a reason where needed"))
+            commands.append(("Change case owner", partial(_push_case_dialog, app, "CaseOwnerDialog", case_id),
+                             "Assign the case to someone (the migrated-cases measure needs an owner)"))
         commands.append(("Daily check", app.action_daily_check, "Before you close the laptop: what is missing today"))
         commands.append(("Reporting readiness", app.action_reporting, "What the quarterly report will count"))
         commands.append(("Time spent", app.action_time_spent, "Hours and minutes per week, day and case; CSV"))

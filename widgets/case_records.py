@@ -1,8 +1,12 @@
-"""The case view's Details and Related tabs: read-only, every value shown literally."""
+"""The case view's Details tab (read-only) and Related tab (every record, with keys to add, edit and remove).
+
+Every value is shown literally: text from AS-CMS or an import is never parsed as markup.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
@@ -10,8 +14,11 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Collapsible, Static
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 
 from ascms_tui.domain import (
     Barrier,
@@ -79,11 +86,16 @@ class _Styled:
 # --- Details ---------------------------------------------------------------------------------
 
 
+OWNER_BINDING = Binding("o", "screen.case_owner", "Owner", id="case_records.owner",
+                        tooltip="Assign or change the case owner")
+
+
 class CaseDetails(_Styled, VerticalScroll):
     """Student, case and school details, and every contact."""
 
     DEFAULT_CSS = "CaseDetails {" + _STYLE_CSS + "}"
     COMPONENT_CLASSES: ClassVar[set[str]] = _Styled.COMPONENT_CLASSES
+    BINDINGS: ClassVar[list[BindingType]] = [OWNER_BINDING]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -170,14 +182,165 @@ def contact_block(st: Mapping[str, Style], contact: Contact) -> RenderableType:
 
 # --- Related ---------------------------------------------------------------------------------
 
-Section = tuple[str, int, list[RenderableType]]
+
+@dataclass(frozen=True)
+class RelatedSection:
+    kind: str  # the form kind (and timeline kind) of its records
+    title: str
+    noun: str  # "a barrier": what `a` adds
 
 
-class RelatedRecords(_Styled, VerticalScroll):
-    """One collapsible list per record type, with its count; newest first."""
+# The case record's own types first (the Timeline already leads with the activities).
+SECTIONS: tuple[RelatedSection, ...] = (
+    RelatedSection("contact", "Contacts", "a contact"),
+    RelatedSection("barrier", "Barriers", "a barrier"),
+    RelatedSection("plan", "Student Plans", "a plan with its steps"),
+    RelatedSection("service", "Services", "a service or referral"),
+    RelatedSection("ubnf", "UBNF", "UBNF support"),
+    RelatedSection("info_request", "Info Requests", "an info request"),
+    RelatedSection("file", "Files", "a file"),
+    RelatedSection(EVENT, "Events", "an event"),
+    RelatedSection(COMMENT, "Case Comments", "a case comment"),
+    RelatedSection(TASK, "Tasks", "a task"),
+    RelatedSection(STATUS_CHANGE, "Status history", "a status change"),
+)
+SECTION_BY_KIND = {section.kind: section for section in SECTIONS}
+# Kinds whose records are history: shown, never edited or removed here.
+READ_ONLY_KINDS = frozenset({STATUS_CHANGE})
+_ADD = "+"  # the option id suffix of a section's "None recorded" line
 
-    DEFAULT_CSS = "RelatedRecords {" + _STYLE_CSS + "}"
-    COMPONENT_CLASSES: ClassVar[set[str]] = _Styled.COMPONENT_CLASSES
+
+class RelatedRecords(_Styled, OptionList):
+    """Every record of the case in one list, a heading per type; keys act on the highlighted record.
+
+    The list only asks: it posts `Requested` (add, open, remove, ...) and the
+    case view does it, through the store.
+    """
+
+    DEFAULT_CSS = (
+        "RelatedRecords {" + _STYLE_CSS + """
+        height: 1fr;
+        border: none;
+        padding: 0;
+        background: $surface;
+        &:focus { border: none; }
+        & > .option-list--option-disabled { color: $text; }
+    }"""
+    )
+    COMPONENT_CLASSES: ClassVar[set[str]] = _Styled.COMPONENT_CLASSES | OptionList.COMPONENT_CLASSES
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "request('add')", "Add", id="related.add",
+                tooltip="Add a record of the highlighted type"),
+        Binding("enter", "request('open')", "Edit", id="related.open",
+                tooltip="Open the highlighted record in its form"),
+        Binding("x,delete", "request('remove')", "Remove", id="related.remove",
+                tooltip="Remove the highlighted record (asks first)"),
+        Binding("space", "request('toggle_current')", "Current", id="related.toggle_current",
+                tooltip="Mark the contact's details current, confirmed today (or no longer current)"),
+        Binding("v", "request('view')", "View", id="related.view",
+                tooltip="Open the file with this computer's viewer"),
+        # The case view's e / c / t / f still work here, but the footer has no room to list them.
+        *(Binding(key, f"screen.{action}", description, show=False)
+          for key, action, description in (("e", "new('event')", "Event"), ("c", "new('comment')", "Comment"),
+                                           ("t", "new('task')", "Task"), ("f", "cycle_filter(1)", "Filter"))),
+        Binding("right_square_bracket", "jump(1)", "Next type", id="related.next_type", show=False,
+                tooltip="Jump to the next record type"),
+        Binding("left_square_bracket", "jump(-1)", "Previous type", id="related.previous_type", show=False,
+                tooltip="Jump to the previous record type"),
+    ]
+
+    @dataclass
+    class Requested(Message):
+        """The user asked to do `action` to a record of `kind` (record_id None: the section itself)."""
+
+        action: str  # add, open, remove, toggle_current, view
+        kind: str
+        record_id: str | None
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._records: dict[str, Any] = {}  # option id -> record or timeline entry
+        self._seen: set[str] = set()  # every option id shown so far: what is new after a save
+        self._titles: list[str] = []
+
+    # -- what is highlighted ----------------------------------------------------------------
+
+    @property
+    def current(self) -> tuple[str, str | None] | None:
+        """(kind, record id) of the highlighted line; the id is None on a "None recorded" line."""
+        option = self.highlighted_option
+        if option is None or option.id is None or option.disabled:
+            return None
+        kind, _, record_id = option.id.partition(":")
+        return kind, None if record_id == _ADD else record_id
+
+    def record(self, option_id: str) -> Any:
+        """The record (or timeline entry) shown by an option."""
+        return self._records.get(option_id)
+
+    @property
+    def section_titles(self) -> list[str]:
+        return list(self._titles)
+
+    def highlight_record(self, record_id: str) -> bool:
+        for index, option in enumerate(self.options):
+            if option.id and option.id.endswith(":" + record_id):
+                self.highlighted = index
+                return True
+        return False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "request":
+            return super().check_action(action, parameters)
+        current = self.current
+        kind, record_id = current if current else (None, None)
+        wanted = parameters[0] if parameters else None
+        if wanted == "add":
+            return current is not None
+        if wanted == "open":
+            return current is not None and kind not in READ_ONLY_KINDS
+        if wanted == "remove":
+            return record_id is not None and kind not in READ_ONLY_KINDS
+        if wanted == "toggle_current":
+            return record_id is not None and kind == "contact"
+        if wanted == "view":
+            return record_id is not None and kind == "file"
+        return True
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        self.refresh_bindings()  # the footer offers what fits the highlighted line
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()  # a click on a line opens it, as Enter does
+        self.action_request("open")
+
+    def action_request(self, action: str) -> None:
+        current = self.current
+        if current is None:
+            return
+        kind, record_id = current
+        if action == "open" and record_id is None:
+            action = "add"
+        self.post_message(self.Requested(action, kind, record_id))
+
+    def action_jump(self, step: int) -> None:
+        starts = [i for i, option in enumerate(self.options)
+                  if option.id and (option.id.startswith("#") or option.id.endswith(":" + _ADD))]
+        if not starts:
+            return
+        here = self.highlighted or 0
+        # A section's first line: its heading's next one, or the heading itself when empty.
+        first = {start: start + 1 if self.options[start].disabled else start for start in starts}
+        if step > 0:
+            target = next((start for start in starts if first[start] > here), starts[0])
+        else:
+            before = [start for start in starts if first[start] < here]
+            target = before[-1] if before else starts[-1]
+        self.highlighted = first[target]
+        self.scroll_to(y=self._index_to_line[target], animate=False, immediate=True)  # the heading on top
+
+    # -- showing ----------------------------------------------------------------------------
 
     def show(
         self,
@@ -189,59 +352,78 @@ class RelatedRecords(_Styled, VerticalScroll):
         """`others` None: those record types are still being read."""
         self._last_shown = (contacts, entries, others, unsynced)
         st = self._styles()
-        by_kind: dict[str, list[TimelineEntry]] = {}
+        by_kind: dict[str, list[Any]] = {kind: [] for kind in _ENTRY_RENDERERS}
         for entry in entries:
             by_kind.setdefault(entry.kind, []).append(entry)
-
-        def entry_section(title: str, kind: str, render: Callable[[Mapping[str, Style], TimelineEntry], RenderableType]) -> Section:
-            listed = by_kind.get(kind, [])
-            return title, len(listed), [render(st, entry) for entry in listed[:RELATED_LIMIT]]
-
-        def record_section(title: str, records: list[Any], render: Callable[..., RenderableType]) -> Section:
-            newest = sorted(records, key=lambda r: r.recorded_at, reverse=True)[:RELATED_LIMIT]
-            return title, len(records), [_marked(st, render(st, r), r.id in unsynced) for r in newest]
-
-        sections: list[Section] = [
-            ("Contacts", len(contacts), [_marked(st, contact_block(st, c), c.id in unsynced) for c in contacts]),
-            entry_section("Events", EVENT, _event_item),
-            entry_section("Case Comments", COMMENT, _comment_item),
-            entry_section("Tasks", TASK, _task_item),
-        ]
+        by_kind["contact"] = list(contacts)
+        barriers: dict[str, Barrier] = {}
+        steps: dict[str, list[PlanStep]] = {}
         if others is not None:
-            steps: dict[str, list[PlanStep]] = {}
+            for kind, model in (("barrier", Barrier), ("plan", Plan), ("service", Service), ("ubnf", Ubnf),
+                                ("info_request", InfoRequest), ("file", CaseFile)):
+                by_kind[kind] = sorted(others.get(model, []), key=lambda r: r.recorded_at, reverse=True)
+            barriers = {barrier.id: barrier for barrier in others.get(Barrier, [])}
             for step in others.get(PlanStep, []):
                 steps.setdefault(step.plan_id, []).append(step)
-            sections += [
-                record_section("Barriers", others.get(Barrier, []), _barrier_item),
-                record_section("Student Plans", others.get(Plan, []),
-                               lambda st, plan: _plan_item(st, plan, steps.get(plan.id, []))),
-                record_section("Services", others.get(Service, []), _service_item),
-                record_section("UBNF", others.get(Ubnf, []), _ubnf_item),
-                record_section("Info Requests", others.get(InfoRequest, []), _info_request_item),
-            ]
-        sections.append(entry_section("Status history", STATUS_CHANGE, _status_item))
-        if others is not None:
-            sections.append(record_section("Files", others.get(CaseFile, []), _file_item))
 
-        sections_widgets = []
-        for title, count, blocks in sections:
-            body: RenderableType = Group(*blocks) if blocks else Text("None recorded.", style=st["empty"])
-            if count > len(blocks):
-                more = Text(f"… and {count - len(blocks):,} older; the Timeline shows every one.", style=st["label"])
-                body = Group(body, more)
-            sections_widgets.append(
-                Collapsible(Static(body, classes="related-body"), title=f"{title} · {count:,}",
-                            collapsed=count == 0, classes="related-section")
-            )
+        def render(kind: str, item: Any) -> RenderableType:
+            if kind == "contact":
+                block = contact_block(st, item)
+            elif kind == "plan":
+                block = _plan_item(st, item, steps.get(item.id, []))
+            elif kind in ("service", "ubnf"):
+                block = _RECORD_RENDERERS[kind](st, item, barriers.get(item.barrier_id))
+            elif kind in _RECORD_RENDERERS:
+                block = _RECORD_RENDERERS[kind](st, item)
+            else:
+                return Padding(_ENTRY_RENDERERS[kind](st, item), (0, 0, 0, 2))
+            return Padding(_marked(st, block, item.id in unsynced, kind), (0, 0, 0, 2))
+
+        before = self.highlighted_option.id if self.highlighted_option else None
+        options: list[Option | None] = []
+        records: dict[str, Any] = {}
+        titles = []
+        for section in SECTIONS:
+            items = by_kind.get(section.kind)
+            if items is None:  # still being read
+                continue
+            title = f"{section.title} · {len(items):,}"
+            titles.append(title)
+            if not items:  # one line: the heading is where `a` adds the first
+                line = Text.assemble((title, st["heading"]), ("   None recorded. a adds " + section.noun + ".", st["empty"]))
+                options += [Option(line, id=f"{section.kind}:{_ADD}"), None]
+                continue
+            options.append(Option(Text(title, style=st["heading"]), id="#" + section.kind, disabled=True))
+            for item in items[:RELATED_LIMIT]:
+                option_id = f"{section.kind}:{item.record_id if isinstance(item, TimelineEntry) else item.id}"
+                records[option_id] = item
+                options.append(Option(render(section.kind, item), id=option_id))
+            if len(items) > RELATED_LIMIT:
+                more = f"… and {len(items) - RELATED_LIMIT:,} older; the Timeline shows every one."
+                options.append(Option(Padding(Text(more, style=st["label"]), (0, 0, 0, 2)), disabled=True))
+            options.append(None)  # a rule under each section
         if others is None:
-            sections_widgets.append(Static(Text("Reading the other record types…", style=st["empty"])))
+            options.append(Option(Text("Reading the other record types…", style=st["empty"]), disabled=True))
+        elif options and options[-1] is None:
+            options.pop()
+        self._records, self._titles = records, titles
+        # Go to a record just added (back from its form); or stay on the same one; or the first.
+        added = [option_id for option_id in records if option_id not in self._seen] if self._seen else []
+        self._seen.update(records)
+        wanted = added[0] if len(added) == 1 else before
         with self.app.batch_update():
-            self.remove_children()
-            self.mount_all(sections_widgets)
+            self.set_options(options)
+            index = next((i for i, o in enumerate(self.options) if wanted and o.id == wanted), None)
+            if index is None:
+                index = next((i for i, o in enumerate(self.options) if not o.disabled), None)
+            self.highlighted = index
 
 
-def _marked(st: Mapping[str, Style], block: RenderableType, unsynced: bool) -> RenderableType:
-    return Group(block, Padding(Text("Not synced", style=st["warning"]), (0, 0, 0, 2))) if unsynced else block
+def _marked(st: Mapping[str, Style], block: RenderableType, unsynced: bool, kind: str = "") -> RenderableType:
+    if not unsynced:
+        return block
+    label = "Queued for upload" if kind == "file" else "Not synced"
+    return Group(block, Padding(Text(label, style=st["warning"]), (0, 0, 0, 2)))
 
 
 def _head(st: Mapping[str, Style], *parts: tuple[str, str]) -> Text:
@@ -316,17 +498,22 @@ def _plan_item(st: Mapping[str, Style], plan: Plan, steps: list[PlanStep]) -> Re
     return Group(*parts)
 
 
-def _service_item(st: Mapping[str, Style], service: Service) -> RenderableType:
+def _service_item(st: Mapping[str, Style], service: Service, barrier: Barrier | None = None) -> RenderableType:
     dates = f"referred {_date(service.referred_on)} · follow-up {_date(service.follow_up_on)}"
     head = _head(st, (service.agency, "strong"), (f" ({service.kind.value})", "label"),
                  (f" · {service.status.value} · {dates}{_spent(service.time_spent_minutes)}", "label"))
     outcome = f"Outcome: {service.outcome}" if service.outcome else ""
-    return _with_body(head, "\n".join(part for part in (service.reason, outcome) if part))
+    return _with_body(head, "\n".join(part for part in (service.reason, outcome, _addresses(barrier)) if part))
 
 
-def _ubnf_item(st: Mapping[str, Style], grant: Ubnf) -> RenderableType:
-    return _head(st, (format_nz_date(grant.provided_on), "label"), ("  ", ""), (grant.provided, "strong"),
+def _ubnf_item(st: Mapping[str, Style], grant: Ubnf, barrier: Barrier | None = None) -> RenderableType:
+    head = _head(st, (format_nz_date(grant.provided_on), "label"), ("  ", ""), (grant.provided, "strong"),
                  (f" · ${grant.amount:,.2f}", ""))
+    return _with_body(head, _addresses(barrier))
+
+
+def _addresses(barrier: Barrier | None) -> str:
+    return f"Addresses the barrier: {barrier.category.value}" if barrier else ""
 
 
 def _info_request_item(st: Mapping[str, Style], request: InfoRequest) -> RenderableType:
@@ -340,3 +527,19 @@ def _file_item(st: Mapping[str, Style], file: CaseFile) -> RenderableType:
     size = f" · {file.size_bytes / 1024:,.0f} KB" if file.size_bytes else ""
     head = _head(st, (file.file_name, "strong"), (f" · {file.content_type or 'file'}{size}", "label"))
     return _with_body(head, file.description)
+
+
+# Renderers by kind: records of the case, and timeline entries (events, comments, tasks, status changes).
+_RECORD_RENDERERS: dict[str, Callable[..., RenderableType]] = {
+    "barrier": _barrier_item,
+    "service": _service_item,
+    "ubnf": _ubnf_item,
+    "info_request": _info_request_item,
+    "file": _file_item,
+}
+_ENTRY_RENDERERS: dict[str, Callable[[Mapping[str, Style], TimelineEntry], RenderableType]] = {
+    EVENT: _event_item,
+    COMMENT: _comment_item,
+    TASK: _task_item,
+    STATUS_CHANGE: _status_item,
+}

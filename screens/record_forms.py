@@ -18,6 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.events import DescendantBlur
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from ascms_tui.domain import (
@@ -91,6 +92,7 @@ class CaseRecordForm(RecordForm):
     FORM_VALUES: ClassVar[frozenset[str]] = frozenset()
     # Long-text fields whose wording gets the OIA / Privacy Act advice.
     ADVISED_TEXT: ClassVar[tuple[str, ...]] = ()
+    TIME_SPENT: ClassVar[bool] = False  # has Hours and Minutes, with their total shown
 
     def candidate(self, values: dict[str, Any], failed_fields: set[str] = frozenset()) -> CaseRecord:
         return super().candidate({k: v for k, v in values.items() if k not in self.FORM_VALUES}, failed_fields)
@@ -111,6 +113,8 @@ class CaseRecordForm(RecordForm):
         if self.ADVISED_TEXT:
             advice = [a for key in self.ADVISED_TEXT for a in judgement_hints(content[key])]
             _show_quality_advice(self, list({a.message: a for a in advice}.values()))
+        if self.TIME_SPENT:
+            _show_time_spent(self, checked)
 
     def linked_barrier_field(self) -> ComposeResult:
         barriers = self.app.store.records(Barrier, self.case_id)  # one case's few barriers
@@ -298,6 +302,10 @@ class StepField(FormField):
         early = getattr(self, "_early_message", None)
         if early is not None:
             super()._message(early)
+
+    def on_descendant_blur(self, event: DescendantBlur) -> None:
+        if isinstance(event.widget, Input):
+            event.widget.scroll_to(x=0, animate=False)  # a narrow line shows an action from its start
 
     def content(self) -> dict[str, Any]:
         if not self._responsible.is_mounted:
@@ -510,6 +518,7 @@ class ServiceForm(CaseRecordForm):
     }
     EXTRA_LABELS: ClassVar[dict[str, str]] = {"Time spent": "hours", "Follow-up date is before": "follow_up_on"}
     ADVISED_TEXT = ("reason", "outcome")
+    TIME_SPENT = True
 
     def compose_fields(self) -> ComposeResult:
         with Horizontal(classes="field-row"):
@@ -573,10 +582,6 @@ class ServiceForm(CaseRecordForm):
         self.optional_choice(content, checked, "barrier_id")
         _check_time_spent(content, checked)
 
-    def after_check(self, content: dict[str, Any], checked: Checked) -> None:
-        super().after_check(content, checked)
-        _show_time_spent(self, checked)
-
 
 # --- UBNF ----------------------------------------------------------------------------------------
 
@@ -633,6 +638,7 @@ class InfoRequestForm(CaseRecordForm):
     }
     EXTRA_LABELS: ClassVar[dict[str, str]] = {"Time spent": "hours", "Date answered is before": "answered_on"}
     ADVISED_TEXT = ("request", "outcome")
+    TIME_SPENT = True
 
     def compose_fields(self) -> ComposeResult:
         yield Static("A request to MSD or Immigration New Zealand for a student's address or location.",
@@ -678,10 +684,6 @@ class InfoRequestForm(CaseRecordForm):
         if requested and answered and answered < requested:
             checked.error("answered_on", "Date answered is before Date requested")
         _check_time_spent(content, checked)
-
-    def after_check(self, content: dict[str, Any], checked: Checked) -> None:
-        super().after_check(content, checked)
-        _show_time_spent(self, checked)
 
 
 # --- File ---------------------------------------------------------------------------------------

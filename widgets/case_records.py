@@ -44,8 +44,11 @@ from ascms_tui.timeline import (
 from widgets.literal import literal
 from widgets.timeline import component_style
 
-# The Related tab lists this many of each record type, newest first; the Timeline has them all.
+# The Related tab lists this many of each record type, newest first; fewer of each activity
+# (events, comments, tasks, status changes): the Timeline has them all, and a list of
+# hundreds takes half a second to lay out.
 RELATED_LIMIT = 100
+ACTIVITY_LIMIT = 20
 
 _STYLE_CSS = """
     & > .records--label { color: $text-muted; }
@@ -394,12 +397,13 @@ class RelatedRecords(_Styled, OptionList):
                 options += [Option(line, id=f"{section.kind}:{_ADD}"), None]
                 continue
             options.append(Option(Text(title, style=st["heading"]), id="#" + section.kind, disabled=True))
-            for item in items[:RELATED_LIMIT]:
+            limit = ACTIVITY_LIMIT if section.kind in _ENTRY_RENDERERS else RELATED_LIMIT
+            for item in items[:limit]:
                 option_id = f"{section.kind}:{item.record_id if isinstance(item, TimelineEntry) else item.id}"
                 records[option_id] = item
                 options.append(Option(render(section.kind, item), id=option_id))
-            if len(items) > RELATED_LIMIT:
-                more = f"… and {len(items) - RELATED_LIMIT:,} older; the Timeline shows every one."
+            if len(items) > limit:
+                more = f"… and {len(items) - limit:,} older; the Timeline shows every one."
                 options.append(Option(Padding(Text(more, style=st["label"]), (0, 0, 0, 2)), disabled=True))
             options.append(None)  # a rule under each section
         if others is None:

@@ -33,7 +33,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-sandbox-token"
 VERSION = "v60.0"
-START_SECONDS = 20  # generous for a loaded CI machine; a start takes ~0.2 s
+START_SECONDS = 20  # generous for a loaded CI machine; a start takes ~0.4 s
 
 
 class SandboxError(AssertionError):

@@ -14,9 +14,13 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from datetime import date
-from typing import NamedTuple
+from functools import cache
+from typing import TYPE_CHECKING, NamedTuple
 
 from .picklists import CaseStatus
+
+if TYPE_CHECKING:
+    from .rules import Deadline
 
 CLOSED = CaseStatus.CLOSED.value
 # SQL for each scope of the list; `?` is the user's name (mine only).
@@ -79,14 +83,16 @@ class DeadlineLookup:
         self.today = today
         self._next_deadline = next_deadline
         self._cells: dict[tuple, DeadlineCell] = {}
+        self._deadlines: dict[tuple, Deadline | None] = {}
 
-    def cell(self, referral_date: str, status: str, school_missing: bool, whanau_missing: bool,
-             has_current_contact: bool) -> DeadlineCell:
+    def deadline(self, referral_date: str, status: str, school_missing: bool, whanau_missing: bool,
+                 has_current_contact: bool) -> Deadline | None:
         key = (referral_date, status, school_missing, whanau_missing, has_current_contact)
-        cell = self._cells.get(key)
-        if cell is None:
+        try:
+            return self._deadlines[key]
+        except KeyError:
             # Only whether a meeting is recorded matters, so any date stands in for a recorded one.
-            found = self._next_deadline(
+            found = self._deadlines[key] = self._next_deadline(
                 referral_date=date.fromisoformat(referral_date),
                 status=status,
                 school_meeting=None if school_missing else self.today,
@@ -94,6 +100,14 @@ class DeadlineLookup:
                 has_current_contact=has_current_contact,
                 today=self.today,
             )
+            return found
+
+    def cell(self, referral_date: str, status: str, school_missing: bool, whanau_missing: bool,
+             has_current_contact: bool) -> DeadlineCell:
+        key = (referral_date, status, school_missing, whanau_missing, has_current_contact)
+        cell = self._cells.get(key)
+        if cell is None:
+            found = self.deadline(*key)
             cell = self._cells[key] = (found.describe(), found.passed, found.due.toordinal()) if found else ("", False, None)
         return cell
 
@@ -103,10 +117,13 @@ class DeadlineLookup:
 
     def sql_function(self) -> Callable[[str, str, int, int, int], int | None]:
         """The due date's ordinal, for ORDER BY inside SQLite."""
-        cell = self.cell
+        deadline = self.deadline
 
+        # The cache answers repeat keys in C: SQLite calls this once per row.
+        @cache
         def due(referral_date: str, status: str, school_missing: int, whanau_missing: int, has_contact: int):
-            return cell(referral_date, status, bool(school_missing), bool(whanau_missing), bool(has_contact))[2]
+            found = deadline(referral_date, status, bool(school_missing), bool(whanau_missing), bool(has_contact))
+            return found.due.toordinal() if found else None
 
         return due
 

@@ -163,10 +163,12 @@ def _not_in_ascms(store: Store, day: date, end: str, numbers: dict[str, str],
             ) + " not yet sent to AS-CMS"
         waiting_items.append(CheckItem(case_id, numbers[case_id], "case", case_id, message))
 
-    # Unsynced activities whose next-working-day deadline for AS-CMS is today or past.
+    # Unsynced activities whose next-working-day deadline for AS-CMS is today or past
+    # (only those of open cases are looked up: a journal row names its record's case).
     params: list[str] = []
     for kind, _, _ in _ACTIVITY_TIMES:
-        params += [json.dumps([record_id for _, record_type, record_id in pending if record_type == kind]), end]
+        ids = [record_id for case_id, record_type, record_id in pending if record_type == kind and case_id in numbers]
+        params += [json.dumps(ids), end]
     messages: dict[str, str | None] = {}  # per stored hour: the NZ day and its deadline repeat
     for _, record_type, record_id, case_id, at in store.read(_ACTIVITY_TIMES_SQL, params):
         if case_id not in numbers:

@@ -112,7 +112,7 @@ class CaseDialog(ModalScreen[bool]):
         self.show_error(f"Not saved. {message}")
 
     def _done(self, message: str) -> None:
-        self.app.notify(message, title=self.TITLE_TEXT)
+        self.app.notify(message, title=self.TITLE_TEXT, markup=False)  # an owner's name is the user's text
         self.dismiss(True)
 
     def show_error(self, message: str) -> None:

@@ -303,6 +303,34 @@ async def test_space_marks_a_contacts_details_current_today_and_back(demo_db):
         assert not now.details_current and now.details_confirmed_on.isoformat() == "2026-06-30"  # when last confirmed
 
 
+async def test_hostile_names_are_shown_and_said_literally(demo_db):
+    hostile = "Aroha [/foo] [bold]x[/bold]"
+    with Store(demo_db) as store:
+        case = store.find_case(PLAIN_CASE)
+        contact = store.create(Contact(case_id=case.id, name=hostile + "\x1b[2J", role="Whānau member"))
+        store.update(Case, case.id, {"case_owner": "Ana [/i]"})
+    assert contact.name == hostile  # the escape sequence is gone on the way in
+    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+        _, related = await open_related(pilot, PLAIN_CASE)
+        assert hostile + "  Whānau member" in related_text(related)
+        await related_highlight(pilot, related, contact.id)
+        await pilot.press("space")  # the notice names the contact: no markup parsed, no crash
+        await settle(pilot)
+        await settle(pilot)
+        assert f"{hostile}: details current, confirmed 30/06/2026." in [n.message for n in pilot.app._notifications]
+        await pilot.press("x")
+        await pilot.pause()
+        assert pilot.app.screen.detail.startswith(f"{hostile} (Whānau member)")
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # unchanged owner "Ana [/i]" saved and announced literally
+        await settle(pilot)
+        assert "Case 00304422: case owner Ana [/i]." in [n.message for n in pilot.app._notifications]
+        assert "Aroha [/foo] [bold]x[/bold]" in screen_text(pilot.app)
+
+
 # --- files ----------------------------------------------------------------------------------------------
 
 

@@ -32,16 +32,33 @@ def open_store(path: Path, **options) -> Store:
     return Store(path, **options)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ascms-tui",
-        description="Offline companion to AS-CMS for Attendance Service case managers.",
-    )
+def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
         metavar="PATH",
         help=f"database file (default: ${paths.DB_ENV}, else the user data directory)",
     )
+    parser.add_argument("--no-encryption", action="store_true",
+                        help="where encryption is unavailable, carry on with an unencrypted new database")
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    """The command line; the subcommands' parsers (a tenth of start-up) are built only when one is named."""
+    opening = argparse.ArgumentParser(prog="ascms-tui", add_help=False)
+    add_global_options(opening)
+    args, rest = opening.parse_known_args(argv)
+    if rest:  # a command, --help, or something to complain about
+        return build_parser().parse_args(argv)
+    args.command = None
+    return args
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ascms-tui",
+        description="Offline companion to AS-CMS for Attendance Service case managers.",
+    )
+    add_global_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="open the app on a demo caseload (a separate database)")
@@ -98,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
 
         os.umask(0o077)  # whatever this process creates is private to the user
         install_crash_handler()
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(argv)
     handler = {None: _open_app, "demo": _demo, "import": _import, "export": _export, "report": _report,
                "check": _check, "time": _time, "login": _login, "sync": _sync,
                "sandbox": _sandbox, **handlers()}[

@@ -35,8 +35,6 @@ _TRIES = 3
 
 
 def add_commands(parser: argparse.ArgumentParser, commands) -> None:
-    parser.add_argument("--no-encryption", action="store_true",
-                        help="where encryption is unavailable, carry on with an unencrypted new database")
     commands.add_parser("encrypt", help="encrypt the database and its attached files with a passphrase")
     commands.add_parser("rekey", help="change the database's passphrase")
     purge = commands.add_parser("purge", help="remove closed, fully synced cases from this laptop")

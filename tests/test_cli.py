@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ascms_tui import paths
 from ascms_tui.cli import main
 from ascms_tui.store import Store
@@ -76,3 +78,15 @@ def test_demo_never_opens_the_real_database(tmp_path, monkeypatch, capsys):
     assert main(["--db", str(real), "demo"]) == 2
     assert "will not open your real database" in capsys.readouterr().err
     assert not real.exists()
+
+
+def test_opening_the_app_parses_only_the_global_options_and_commands_parse_in_full():
+    from ascms_tui.cli import parse_arguments
+
+    opening = parse_arguments(["--db", "cases.sqlite3", "--no-encryption"])
+    assert (opening.command, opening.db, opening.no_encryption) == (None, "cases.sqlite3", True)
+    assert parse_arguments([]).command is None
+    report = parse_arguments(["--db", "cases.sqlite3", "report", "--as-of", "2026-06-30", "--json"])
+    assert (report.command, report.db, report.json, str(report.as_of)) == ("report", "cases.sqlite3", True, "2026-06-30")
+    with pytest.raises(SystemExit):
+        parse_arguments(["--db", "cases.sqlite3", "bogus"])

@@ -14,12 +14,12 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from datetime import date, datetime, timedelta
-from importlib import resources
+from pathlib import Path
 
 __all__ = [
-    "is_business_day",
     "add_business_days",
     "business_days_between",
+    "is_business_day",
     "national_holiday_name",
     "next_business_day",
 ]
@@ -49,14 +49,15 @@ class _Year:
         )
 
 
-HOLIDAY_TABLE = "data/nz_national_holidays.tsv"
+# Beside this module (read as a plain file: importlib.resources costs start-up time).
+HOLIDAY_TABLE = Path(__file__).with_name("data") / "nz_national_holidays.tsv"
 _table_cache: dict[int, dict[date, str]] = {}
 
 
 def _table() -> dict[int, dict[date, str]]:
     """The shipped table of national holidays (generated from the holidays package; a test keeps them equal)."""
     if not _table_cache:
-        text = resources.files("ascms_tui").joinpath(HOLIDAY_TABLE).read_text(encoding="utf-8")
+        text = HOLIDAY_TABLE.read_text(encoding="utf-8")
         parsed: dict[int, dict[date, str]] = {}
         for line in text.splitlines():
             if line and not line.startswith("#"):
@@ -201,7 +202,7 @@ def write_holiday_table(path=None, first: int = 2000, last: int = 2060) -> None:
     ]
     for year in range(first, last + 1):
         lines += [f"{d.isoformat()}\t{n}" for d, n in sorted(holidays.NZ(years=year).items()) if d.year == year]
-    target = path or resources.files("ascms_tui").joinpath(HOLIDAY_TABLE)
+    target = path or HOLIDAY_TABLE
     with open(target, "w", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from .picklists import CaseStatus
 
 if TYPE_CHECKING:
-    from .rules import Deadline
+    from .deadlines import Deadline
 
 CLOSED = CaseStatus.CLOSED.value
 # SQL for each scope of the list; `?` is the user's name (mine only).
@@ -78,7 +78,7 @@ class DeadlineLookup:
     """
 
     def __init__(self, today: date) -> None:
-        from .rules import next_deadline  # the holiday calendar loads with it
+        from .deadlines import next_deadline  # the holiday calendar loads with it
 
         self.today = today
         self._next_deadline = next_deadline

@@ -16,16 +16,11 @@ from datetime import date, timedelta
 from operator import itemgetter
 
 from .calendar import add_business_days, business_days_between
+from .deadlines import WHANAU_MEETING_DAYS, next_deadline
 from .domain import INITIAL_MEETING_SUBJECTS, RECORD_TYPES, CaseStatus, PlanStatus
 from .nztime import format_duration, format_nz_date, nz_date_of_stored, utc_text_bound
 from .quality import initial_meeting_advice
-from .rules import (
-    NOTES_WITHIN_BUSINESS_DAYS,
-    WHANAU_MEETING_DAYS,
-    next_deadline,
-    notes_gaps,
-    recording_due,
-)
+from .rules import NOTES_WITHIN_BUSINESS_DAYS, notes_gaps, recording_due
 from .store import Store, chunks
 from .time_spent import time_entries
 

@@ -13,65 +13,14 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .calendar import add_business_days
-from .picklists import CaseStatus
+from .deadlines import (
+    SCHOOL_MEETING_DAYS,
+    WHANAU_MEETING_DAYS,
+    due_date,
+)
 
 if TYPE_CHECKING:
     from .store import Store
-
-# Due dates repeat across a caseload (a few hundred referral dates for 10,000 cases).
-_due = lru_cache(maxsize=65_536)(add_business_days)
-
-SCHOOL_MEETING_DAYS = (5, 10)
-WHANAU_MEETING_DAYS = (10, 15)
-
-
-@dataclass(frozen=True, slots=True)
-class Deadline:
-    label: str  # "School mtg" or "Whānau mtg"
-    due: date
-    business_days: int
-    passed: bool
-
-    def describe(self) -> str:
-        """E.g. 'School mtg due Thu 9 Apr'."""
-        return f"{self.label} due {self.due:%a} {self.due.day} {self.due:%b}"
-
-
-def next_deadline(
-    *,
-    referral_date: date,
-    status: str,
-    school_meeting: date | None,
-    whanau_meeting: date | None,
-    has_current_contact: bool,
-    today: date,
-) -> Deadline | None:
-    """The earliest initial-meeting deadline not yet met and not yet passed.
-
-    When every open deadline has passed, the last one is returned with
-    `passed=True` so the list can show it in red. The whānau meeting only
-    counts where current contact details are held. Closed cases have none.
-    """
-    if status == CaseStatus.CLOSED:
-        return None
-    candidates = []
-    if school_meeting is None:
-        candidates += [("School mtg", n) for n in SCHOOL_MEETING_DAYS]
-    if whanau_meeting is None and has_current_contact:
-        candidates += [("Whānau mtg", n) for n in WHANAU_MEETING_DAYS]
-    deadlines = sorted(
-        (Deadline(label, _due(referral_date, n), n, False) for label, n in candidates),
-        key=lambda d: (d.due, d.label),
-    )
-    upcoming = [d for d in deadlines if d.due >= today]
-    if upcoming:
-        return upcoming[0]
-    if deadlines:
-        last = deadlines[-1]
-        return Deadline(last.label, last.due, last.business_days, True)
-    return None
-
 
 # --- quarterly reporting measures ----------------------------------------------------
 
@@ -124,7 +73,7 @@ def meeting_outcome(meeting: date | None, referral_date: date, days: int, as_of:
 
     A meeting dated after `as_of` has not happened yet as of that date.
     """
-    due = _due(referral_date, days)
+    due = due_date(referral_date, days)
     if meeting is not None and meeting <= as_of:
         return Outcome.MET if meeting <= due else Outcome.MISSED
     return Outcome.MISSED if as_of > due else Outcome.PENDING
@@ -158,7 +107,7 @@ def evaluate_case(facts: CaseFacts, as_of: date) -> dict[str, object]:
 
 @lru_cache(maxsize=65_536)
 def _due_text(referral_date: date, days: int) -> str:
-    return _due(referral_date, days).isoformat()
+    return due_date(referral_date, days).isoformat()
 
 
 def build_report(facts: list[CaseFacts], as_of: date, referred_from: date | None = None) -> dict[str, object]:
@@ -243,7 +192,7 @@ NOTES_WITHIN_BUSINESS_DAYS = 5
 
 def recording_due(activity_day: date) -> date:
     """Activity must be entered by the end of the next working day."""
-    return _due(activity_day, 1)
+    return due_date(activity_day, 1)
 
 
 def is_late(activity_day: date, recorded_day: date) -> bool:
@@ -270,7 +219,7 @@ def notes_gaps(
     """
     gaps = []
     for record_id, happened, described in activities:
-        due = _due(happened, NOTES_WITHIN_BUSINESS_DAYS)
+        due = due_date(happened, NOTES_WITHIN_BUSINESS_DAYS)
         if due >= today:
             continue  # still time
         noted = described is not None and described <= due

@@ -10,6 +10,7 @@ import pytest
 from ascms_tui.calendar import add_business_days, business_days_between
 from ascms_tui.cli import main
 from ascms_tui.daily_check import ITEM_TITLES, run_check
+from ascms_tui.deadlines import next_deadline
 from ascms_tui.domain import (
     INITIAL_MEETING_SUBJECTS,
     INITIAL_SCHOOL_MEETING,
@@ -26,7 +27,7 @@ from ascms_tui.domain import (
 )
 from ascms_tui.nztime import format_nz_date, nz_date, nz_date_of_stored
 from ascms_tui.quality import initial_meeting_advice, judgement_hints, load_word_lists
-from ascms_tui.rules import next_deadline, notes_gaps, recording_due
+from ascms_tui.rules import notes_gaps, recording_due
 from ascms_tui.store import Store
 from ascms_tui.time_spent import time_entries, to_csv, totals
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from ascms_tui.rules import next_deadline
+from ascms_tui.deadlines import next_deadline
 
 
 def deadline(today, *, school=None, whanau=None, current=True, status="Open", referral=date(2026, 4, 1)):

@@ -6,13 +6,17 @@ read the store through `app.store`; every write goes through the store.
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 
 from .db_connect import passphrase_from_env
@@ -42,6 +46,8 @@ class AscmsApp(App):
                 tooltip="Before you close the laptop: what is missing today"),
         Binding("ctrl+r", "reporting", "Reporting", id="app.reporting",
                 tooltip="What the quarterly report will count, and which cases to fix", show=False),
+        Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True, show=False,
+                tooltip="Hide all case data behind the lock screen now"),
     ]
 
     def __init__(
@@ -63,6 +69,9 @@ class AscmsApp(App):
         self.passphrase = passphrase if passphrase is not None else passphrase_from_env()
         self._store: Store | None = None
         self._store_lock = threading.Lock()
+        self._last_input = time.monotonic()
+        self._lock_screen = None  # the LockScreen while locked
+        self._held: list[Callable[[], object]] = []  # screens opened or closed while locked
 
     @property
     def store(self) -> Store:
@@ -90,6 +99,7 @@ class AscmsApp(App):
         return self._today()
 
     def on_mount(self) -> None:
+        self._arm_idle_lock()
         from screens.case_list import CaseListScreen
 
         from .case_list_query import DeadlineLookup
@@ -151,6 +161,84 @@ class AscmsApp(App):
 
     def action_sync_now(self) -> None:
         self.notify("Sync with AS-CMS is not set up on this laptop yet.", title="Sync", severity="warning")
+
+    # -- the idle lock (screens/lock.py) -------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent | events.Paste):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    @property
+    def locked(self) -> bool:
+        return self._lock_screen is not None
+
+    def _arm_idle_lock(self, delay: float | None = None) -> None:
+        # One timer per idle period, not one per key press.
+        self.set_timer(self.settings.idle_lock_minutes * 60 if delay is None else delay, self._idle_check)
+
+    def _idle_check(self) -> None:
+        if self.locked:
+            return  # armed again on unlocking
+        left = self.settings.idle_lock_minutes * 60 - (time.monotonic() - self._last_input)
+        if left <= 0:
+            self.action_lock()
+        else:
+            self._arm_idle_lock(left)
+
+    def action_lock(self) -> None:
+        if self.locked:
+            return
+        from screens.lock import LockScreen
+
+        self.clear_notifications()  # a toast may name a student
+        self._lock_screen = LockScreen()
+        super().push_screen(self._lock_screen)
+
+    def unlock(self) -> None:
+        """Called by the lock screen once the user is checked: back to the screen underneath."""
+        if self._lock_screen is None:
+            return
+        self._lock_screen = None
+        super().pop_screen()
+        held, self._held = self._held, []
+        if held:
+            self.call_later(self._do_held, held)
+        self._last_input = time.monotonic()
+        self._arm_idle_lock()
+
+    async def _do_held(self, held: list[Callable[[], object]]) -> None:
+        for operation in held:  # in the order asked, each finished before the next
+            await operation()  # type: ignore[misc]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While locked the app's keys (palette, daily check, ...) would open screens over the lock.
+        if self.locked and action not in ("quit", "help_quit", "focus_next", "focus_previous"):
+            return False
+        return super().check_action(action, parameters)
+
+    def push_screen(self, screen, callback=None, wait_for_dismiss=False):  # type: ignore[override]
+        if not self.locked:
+            return super().push_screen(screen, callback, wait_for_dismiss)
+        # A screen opened in the background (a worker finishing) waits until the app is unlocked.
+        if not wait_for_dismiss:
+            self._held.append(lambda: super(AscmsApp, self).push_screen(screen, callback))
+            return AwaitComplete.nothing()
+        future = asyncio.get_running_loop().create_future()
+
+        def dismissed(result):
+            if callback is not None:
+                callback(result)
+            future.set_result(result)
+
+        self._held.append(lambda: super(AscmsApp, self).push_screen(screen, dismissed))
+        return future
+
+    def pop_screen(self) -> AwaitComplete:
+        if self.locked:  # a screen dismissed in the background: the lock stays on top
+            self._held.append(super().pop_screen)
+            return AwaitComplete.nothing()
+        return super().pop_screen()
 
     def _fatal_error(self) -> None:
         # Textual's own crash screen prints every local variable: a child's note could be one of them.

@@ -96,6 +96,13 @@ class CaseViewScreen(Screen):
         # In the footer on the Details tab (the other tabs have no room left).
         Binding("o", "case_owner", "Owner", id="case_view.owner", show=False,
                 tooltip="Assign or change the case owner"),
+        # Not in the footer (no room): README's keys table and the palette list them.
+        Binding("h", "history(False)", "History", id="case_view.history", show=False,
+                tooltip="Who changed the highlighted record, when, and each value before and after"),
+        Binding("H", "history(True)", "Case history", id="case_view.case_history", show=False,
+                tooltip="Every change to this case and its records"),
+        Binding("p", "privacy_export", "Privacy export", id="case_view.privacy_export", show=False,
+                tooltip="Everything held about this student, as PDF, HTML or JSON, for a Privacy Act request"),
         Binding("escape,backspace", "back", "Back", id="case_view.back", tooltip="Back to the case list"),
     ]
 
@@ -235,6 +242,38 @@ class CaseViewScreen(Screen):
         from screens.case_dialogs import CaseOwnerDialog
 
         self.app.push_screen(CaseOwnerDialog(self.case_id))
+
+    # -- audit history and the Privacy Act export (screens/audit.py, screens/export_dialog.py) -------
+
+    def action_history(self, whole_case: bool) -> None:
+        from screens.audit import AuditScreen
+
+        tab = self.query_one(ContentSwitcher).current
+        if whole_case:
+            self.app.push_screen(AuditScreen(self.case_id))
+            return
+        if tab == "details":  # the case record itself: student, school, status, owner
+            record_id, what = self.case_id, "The case details"
+        elif tab == "timeline":
+            entry = self.query_one(Timeline).selected_entry
+            if entry is None:
+                self.notify("Nothing selected: H shows the whole case's history.", title="History")
+                return
+            record_id, what = entry.record_id, removal_detail(entry.kind, entry, None).splitlines()[0]
+        else:
+            related = self.query_one(RelatedRecords)
+            current = related.current
+            if current is None or current[1] is None:
+                self.notify("Highlight a record first: H shows the whole case's history.", title="History")
+                return
+            kind, record_id = current
+            what = removal_detail(kind, related.record(f"{kind}:{record_id}"), None).splitlines()[0]
+        self.app.push_screen(AuditScreen(self.case_id, record_id, what))
+
+    def action_privacy_export(self) -> None:
+        from screens.export_dialog import PrivacyExportDialog
+
+        self.app.push_screen(PrivacyExportDialog(self.case_id))
 
     def on_related_records_requested(self, message: RelatedRecords.Requested) -> None:
         kind, record_id = message.kind, message.record_id

@@ -21,9 +21,14 @@ RECORD_COMMANDS = (
 
 
 def _push_case_dialog(app, name: str, case_id: str) -> None:
-    from screens import case_dialogs
+    _push_screen(app, "case_dialogs", name, case_id)
 
-    app.push_screen(getattr(case_dialogs, name)(case_id))
+
+def _push_screen(app, module: str, name: str, case_id: str) -> None:
+    # Imported when chosen: the palette itself stays light.
+    from importlib import import_module
+
+    app.push_screen(getattr(import_module(f"screens.{module}"), name)(case_id))
 
 
 class CaseCommands(Provider):
@@ -48,9 +53,15 @@ class CaseCommands(Provider):
                              "Open, Paused, Transition or Closed, with a reason where needed"))
             commands.append(("Change case owner", partial(_push_case_dialog, app, "CaseOwnerDialog", case_id),
                              "Assign the case to someone (the migrated-cases measure needs an owner)"))
+            commands.append(("History of this case", partial(_push_screen, app, "audit", "AuditScreen", case_id),
+                             "Who changed what and when, each value before and after"))
+            commands.append(("Privacy Act export of this case",
+                             partial(_push_screen, app, "export_dialog", "PrivacyExportDialog", case_id),
+                             "Everything held about this student, as PDF, HTML or JSON"))
         commands.append(("Daily check", app.action_daily_check, "Before you close the laptop: what is missing today"))
         commands.append(("Reporting readiness", app.action_reporting, "What the quarterly report will count"))
         commands.append(("Time spent", app.action_time_spent, "Hours and minutes per week, day and case; CSV"))
+        commands.append(("Lock now", app.action_lock, "Hide all case data until you unlock (ctrl+l)"))
         commands.append(("Sync now", app.action_sync_now, "Send queued changes to AS-CMS"))
         return commands
 

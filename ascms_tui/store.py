@@ -47,6 +47,7 @@ from .domain import (
 from .errors import StoreError
 from .nztime import nz_date_of_stored, utc_now
 from .schema import LATEST_VERSION, MIGRATIONS
+from .text import clean_text
 
 R = TypeVar("R", bound=Record)
 
@@ -737,6 +738,7 @@ class Store:
         result = ApplyResult()
         if not incoming:
             return result
+        incoming = [_cleaned(record) for record in incoming]  # untrusted: Ids and references too
         table = TABLES[obj.record_type]
         with self.transaction() as conn:
             by_server = _rows_where(conn, table, "server_id", [r["Id"] for r in incoming])
@@ -759,7 +761,11 @@ class Store:
             touched_cases: set[str] = set()
             for record in incoming:
                 server_id, modstamp = record["Id"], record.get("SystemModstamp")
-                values = obj.from_server(record)
+                try:
+                    values = obj.from_server(record)
+                except ValueError as error:  # a value of the wrong kind: the record waits, the pull goes on
+                    result.skipped.append(f"{obj.label} {server_id}: {error}")
+                    continue
                 missing_parent = False
                 for column in obj.parents:
                     if column in values and values[column] is not None:
@@ -1045,6 +1051,17 @@ class Conflict:
     resolution: str | None
     resolved_at: str | None
     settled: int
+
+
+def _cleaned(value: Any) -> Any:
+    """A record from AS-CMS with every string cleaned (control characters, lone surrogates), however nested."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {key: _cleaned(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(item) for item in value]
+    return value
 
 
 class ApplyResult:

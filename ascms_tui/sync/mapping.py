@@ -101,7 +101,11 @@ class ObjectMap:
             if kind == "ref":
                 out[column] = value if isinstance(value, str) and value else None
                 continue
-            value = _from_sf(kind, value)
+            try:
+                value = _from_sf(kind, value)
+            except (ValueError, TypeError, ArithmeticError):
+                shown = clean_text(repr(value))[:40]
+                raise ValueError(f"{name} holds {shown}, which is not a {_KIND_NAMES.get(kind, kind)}") from None
             if value is None:
                 value = _default_of(self.model, column)  # AS-CMS's empty is the field's default here
             out[column] = value
@@ -300,6 +304,10 @@ def _to_sf(kind: str, value: Any) -> Any:
     if kind == "text":
         return value if value != "" else None  # Salesforce stores an empty text field as null
     return value  # dates and date-times are ISO text already
+
+
+# How a field's kind is named in a message about a value AS-CMS sent.
+_KIND_NAMES = {"int": "whole number", "decimal": "number", "date": "date", "datetime": "date and time"}
 
 
 def _from_sf(kind: str, value: Any) -> Any:

@@ -7,10 +7,12 @@ read the store through `app.store`; every write goes through the store.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,16 +20,41 @@ from textual import events
 from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
+from textual.signal import Signal
+from textual.worker import get_current_worker
+
+from widgets.sync_status import (
+    SyncChecked,
+    SyncFinished,
+    SyncProgress,
+    SyncStarted,
+    SyncState,
+    progress_text,
+)
 
 from .db_connect import passphrase_from_env
-from .nztime import nz_today
+from .nztime import nz_today, utc_now
 from .settings import Settings
 
 if TYPE_CHECKING:
     from .case_list_query import DeadlineLookup, FirstPage
     from .store import Store
+    from .sync.auth import TokenStore
+    from .sync.client import Session
+
+log = logging.getLogger(__name__)
 
 FORM_KINDS = ("event", "comment", "task")
+# Sync: with nothing queued, a run still brings in central changes this often.
+CENTRAL_CHECK = timedelta(minutes=15)
+SAVE_SETTLE_SECONDS = 2.0  # after a form or dialog closes, look at the queue this much later
+PAUSE_AFTER_STOP = 15 * 60.0  # seconds without background runs after a request limit or a refused sign-in
+SIGN_IN_RECHECK = 5 * 60.0  # not signed in: look for a sign-in this often (a locked keyring may ask to unlock)
+STOP_NOTES = {
+    "busy": "another sync of this caseload is running (a scheduled 'ascms-tui sync')",
+    "signed_out": "sign in again: ascms-tui login",
+    "limit": "AS-CMS's request limit reached; trying again later",
+}
 
 
 def _case_commands():
@@ -48,6 +75,10 @@ class AscmsApp(App):
                 tooltip="What the quarterly report will count, and which cases to fix", show=False),
         Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True, show=False,
                 tooltip="Hide all case data behind the lock screen now"),
+        Binding("f9", "sync_screen", "Sync", id="app.sync_screen", show=False,
+                tooltip="Changes AS-CMS set aside, conflicts to resolve, and the sync status"),
+        Binding("f8", "sync_now", "Sync now", id="app.sync_now", show=False,
+                tooltip="Send queued changes to AS-CMS and bring back central changes now"),
     ]
 
     def __init__(
@@ -59,6 +90,9 @@ class AscmsApp(App):
         today: Callable[[], date] | None = None,
         offer_drafts: bool = True,
         passphrase: str | None = None,
+        tokens: TokenStore | None = None,
+        environ: Mapping[str, str] | None = None,
+        sync_sandbox_only: bool = False,
     ) -> None:
         super().__init__()
         self.db_path = db_path
@@ -72,6 +106,18 @@ class AscmsApp(App):
         self._last_input = time.monotonic()
         self._lock_screen = None  # the LockScreen while locked
         self._held: list[Callable[[], object]] = []  # screens opened or closed while locked
+        # Sync: where the sign-in is kept (None: the user's keyring or config folder), the environment
+        # for its overrides, and whether only the training sandbox may be synced with (the demo).
+        self._tokens = tokens
+        self._environ = environ
+        self._session: Session | None = None  # kept between runs; a refresh updates it in place
+        self._session_looked_at: float | None = None
+        self.sync_sandbox_only = sync_sandbox_only
+        self.sync_state = SyncState()
+        self.sync_state_changed: Signal[SyncState] = Signal(self, "sync-state-changed")
+        self._sync_started = False
+        self._sync_paused_until = 0.0
+        self._screen_changes = 0
 
     @property
     def store(self) -> Store:
@@ -110,7 +156,8 @@ class AscmsApp(App):
         self.push_screen(CaseListScreen(opening, deadlines))
 
     def case_list_loaded(self) -> None:
-        """Called by the case list after each full load; the first time, offer any saved drafts."""
+        """Called by the case list after each full load; the first time, offer any saved drafts and start sync."""
+        self._start_background_sync()
         if self.offer_drafts:
             self.offer_drafts = False
             self.run_worker(self._find_drafts, thread=True, group="drafts", name="find drafts")
@@ -126,6 +173,7 @@ class AscmsApp(App):
         self.push_screen(DraftRestoreScreen(drafts))
 
     def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "sync")  # a run under way then stops quietly as the store closes
         if self._store is not None:
             self._store.close()
 
@@ -159,8 +207,213 @@ class AscmsApp(App):
 
         self.push_screen(TimeSpentScreen())
 
+    # -- sync with AS-CMS: one thread worker at a time; the status line and Sync screen follow sync_state --
+
     def action_sync_now(self) -> None:
-        self.notify("Sync with AS-CMS is not set up on this laptop yet.", title="Sync", severity="warning")
+        if self._sync_running():
+            self.notify("A sync with AS-CMS is already running.", title="Sync")
+            return
+        self._start_sync("now")
+
+    def action_sync_screen(self) -> None:
+        from screens.sync import SyncScreen
+
+        if not isinstance(self.screen, SyncScreen):
+            self.push_screen(SyncScreen())
+
+    def refresh_sync_state(self) -> None:
+        """Read the counts again (after a retry or a resolved conflict); a run under way reads them at its end."""
+        self._start_sync("check")
+
+    def _start_background_sync(self) -> None:
+        if self._sync_started:
+            return
+        self._sync_started = True
+        interval = self.settings.sync_interval_seconds
+        if interval > 0:
+            self.set_interval(interval, self._sync_tick, name="background sync")
+            self.screen_change_signal.subscribe(self, self._screen_changed)
+        self._start_sync("auto" if interval > 0 else "check")
+
+    def _sync_tick(self) -> None:
+        if time.monotonic() >= self._sync_paused_until:
+            self._start_sync("auto")
+
+    def _screen_changed(self, screen: object) -> None:
+        # A form or dialog may just have saved something: look at the queue once screens settle.
+        self._screen_changes += 1
+        self.set_timer(SAVE_SETTLE_SECONDS, partial(self._after_screen_change, self._screen_changes))
+
+    def _after_screen_change(self, change: int) -> None:
+        if change == self._screen_changes:  # the last change for SAVE_SETTLE_SECONDS
+            self._sync_tick()
+
+    def _sync_running(self) -> bool:
+        return any(worker.group == "sync" and not worker.is_finished for worker in self.workers)
+
+    def _start_sync(self, mode: str) -> None:
+        """mode: "check" reads the counts, "auto" also runs when something is due, "now" runs."""
+        if self._sync_running():
+            return  # the run under way posts fresh counts when it ends
+        self.run_worker(partial(self._sync_worker, mode), thread=True, exclusive=True, group="sync",
+                        name=f"sync {mode}", exit_on_error=False)
+
+    def _sync_worker(self, mode: str) -> None:
+        asked = mode == "now"
+        try:
+            self._sync_work(mode, asked)
+        except _SyncCancelled:
+            pass  # the app is closing: the engine stopped between batches, the queue is intact
+        except Exception as error:  # never a crash of the app: the queue is kept, the log has the trace
+            if get_current_worker().is_cancelled:  # the app closed its store under the run: nothing lost
+                log.info("sync in the app stopped as the app closed (%s)", type(error).__name__)
+                return
+            log.exception("sync in the app failed")
+            self.post_message(SyncFinished(online=None, asked=asked,
+                                           note=f"sync stopped by an error ({type(error).__name__}); see the log"))
+
+    def _sync_work(self, mode: str, asked: bool) -> None:
+        from .sync.client import InsecureAddress, is_loopback
+
+        store = self.store
+        session, tokens = self._sync_session(force=asked)
+        counts, last_sync_at = store.sync_counts(), store.sync_value("last_sync_at")
+        self.post_message(SyncChecked(counts, last_sync_at, signed_in=session is not None))
+        if mode == "check":
+            return
+        if session is None:
+            if asked:
+                self.post_message(SyncFinished(online=None, asked=True, text=(
+                    "Not signed in to AS-CMS. Sign in with 'ascms-tui login --instance-url URL' in a terminal; "
+                    "the app picks it up.")))
+            return
+        if mode == "auto" and not counts["queued"] and not _central_check_due(last_sync_at):
+            return
+        host = _host_port(session.instance_url)
+        if self.sync_sandbox_only and not (host and is_loopback(host[0])):
+            self.post_message(SyncFinished(online=None, asked=asked,
+                                           note="the demo syncs only with the training sandbox (ascms-tui sandbox)"))
+            return
+        if host is None or not _reachable(*host):
+            self.post_message(SyncFinished(online=False, asked=asked))
+            return
+        self.post_message(SyncStarted())
+        from .sync.engine import SyncEngine
+        from .sync.mapping import MappingError, load_mapping
+
+        try:
+            mapping = load_mapping(tokens.folder / "mapping.toml")
+        except MappingError as error:
+            self.post_message(SyncFinished(online=True, asked=asked, note=str(error)))
+            return
+        if session.ca_bundle is None and self.settings.ca_bundle:
+            session.ca_bundle = self.settings.ca_bundle
+        worker = get_current_worker()
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if worker.is_cancelled:
+                raise _SyncCancelled  # between batches: what was sent is recorded
+            self.post_message(SyncProgress(phase, done, total))
+
+        engine = SyncEngine(store, session, mapping=mapping, user_name=self.user_name,
+                            on_refresh=tokens.save if session.refresh_token else None)
+        try:
+            summary = engine.run(progress=progress)
+        except InsecureAddress as error:
+            self.post_message(SyncFinished(online=None, asked=asked, note=str(error)))
+            return
+        if summary.stopped == "signed_out":
+            self._session = None  # a new sign-in is read afresh
+        self.post_message(SyncFinished(online=summary.stopped != "offline", summary=summary, asked=asked,
+                                       last_sync_at=store.sync_value("last_sync_at")))
+
+    def _sync_session(self, *, force: bool) -> tuple[Session | None, TokenStore]:
+        """The sign-in (worker thread only); without one, looked for again every SIGN_IN_RECHECK or when asked."""
+        from .sync.auth import TokenStore, current_session
+
+        if self._tokens is None:
+            from .sync.commands import tokens_folder
+
+            self._tokens = TokenStore(tokens_folder())
+        now = time.monotonic()
+        if self._session is None and (force or self._session_looked_at is None
+                                      or now - self._session_looked_at >= SIGN_IN_RECHECK):
+            self._session_looked_at = now
+            self._session = current_session(self._tokens, self._environ)
+        return self._session, self._tokens
+
+    def _set_sync_state(self, **changes) -> SyncState:
+        from dataclasses import replace
+
+        self.sync_state = replace(self.sync_state, **changes)
+        self.sync_state_changed.publish(self.sync_state)
+        return self.sync_state
+
+    def on_sync_checked(self, message: SyncChecked) -> None:
+        counts = message.counts
+        self._set_sync_state(known=True, signed_in=message.signed_in, queued=counts["queued"],
+                             set_aside=counts["set_aside"], conflicts=counts["conflicts"],
+                             last_sync_at=message.last_sync_at)
+
+    def on_sync_started(self, message: SyncStarted) -> None:
+        self._set_sync_state(running=True, online=True, progress=None, note=None)
+
+    def on_sync_progress(self, message: SyncProgress) -> None:
+        self._set_sync_state(progress=progress_text(message.phase, message.done, message.total))
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        from .text import clean_text
+
+        attention_before = self.sync_state.needs_attention
+        changes: dict = {"running": False, "progress": None, "note": message.note,
+                         "finished": self.sync_state.finished + 1}
+        if message.online is not None:
+            changes["online"] = message.online
+        summary = message.summary
+        if summary is not None:
+            changes.update(queued=summary.queued, set_aside=summary.set_aside, conflicts=summary.conflicts,
+                           last_sync_at=message.last_sync_at)
+            if summary.stopped == "error":
+                changes["note"] = clean_text(summary.message or "sync stopped by an error")
+            elif summary.stopped is not None:
+                changes["note"] = STOP_NOTES.get(summary.stopped)
+            if summary.stopped == "signed_out":
+                changes["signed_in"] = False
+            if summary.stopped in ("signed_out", "limit", "error"):
+                self._sync_paused_until = time.monotonic() + PAUSE_AFTER_STOP
+        state = self._set_sync_state(**changes)
+        self._say_sync_result(message, state, attention_before)
+        if summary is not None and (summary.pushed or summary.pulled):
+            self._show_synced_records()
+
+    def _say_sync_result(self, message: SyncFinished, state: SyncState, attention_before: int) -> None:
+        summary = message.summary
+        if message.asked:
+            if summary is not None and (summary.stopped is None or summary.pushed or summary.pulled):
+                from .sync.commands import describe
+
+                text = describe(summary) + (f"\n{state.note[0].upper()}{state.note[1:]}." if state.note else "")
+            elif message.online is False:
+                text = "AS-CMS cannot be reached (offline?). Your changes stay queued and go when it can."
+            else:
+                text = message.text or (f"{state.note[0].upper()}{state.note[1:]}." if state.note else "Nothing done.")
+            worry = state.needs_attention or (summary is not None and summary.stopped) or message.online is False
+            self.notify(text, title="Sync", severity="warning" if worry else "information", markup=False)
+        elif state.needs_attention > attention_before:
+            self.notify(f"AS-CMS set aside a change or found a conflict: {state.set_aside} set aside, "
+                        f"{state.conflicts} in conflict. Press f9 to see them.", title="Sync",
+                        severity="warning", markup=False)
+
+    def _show_synced_records(self) -> None:
+        # The case list's "To sync" column and an open case show what the run sent and brought in.
+        from screens.case_list import CaseListScreen
+        from screens.case_view import CaseViewScreen
+
+        screen = self.screen
+        if isinstance(screen, CaseListScreen) and screen.scope is not None:
+            screen.action_reload()
+        elif isinstance(screen, CaseViewScreen):
+            screen.reload()
 
     # -- the idle lock (screens/lock.py) -------------------------------------------------------
 
@@ -256,3 +509,38 @@ class AscmsApp(App):
             where = ""
         self.bell()
         self.panic(Text(f"ascms-tui stopped unexpectedly ({type(error).__name__}).{where} Your saved work is safe."))
+
+
+class _SyncCancelled(Exception):
+    """The app is closing: stop the sync run between batches."""
+
+
+def _host_port(url: str) -> tuple[str, int] | None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    return (parts.hostname, port) if parts.hostname else None
+
+
+def _reachable(host: str, port: int, timeout: float = 3.0) -> bool:
+    """Whether AS-CMS answers a connection at all: an offline laptop learns it in one try, not after retries."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _central_check_due(last_sync_at: str | None) -> bool:
+    if not last_sync_at:
+        return True
+    try:
+        return utc_now() - datetime.fromisoformat(last_sync_at) >= CENTRAL_CHECK
+    except (ValueError, TypeError):
+        return True

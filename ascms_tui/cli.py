@@ -139,10 +139,10 @@ def _open_app(args: argparse.Namespace) -> int:
     return _run_app(paths.database_path(args.db), title="AS-CMS offline", settings=load_settings())
 
 
-def _run_app(db_path: Path, *, title: str, settings: Settings) -> int:
+def _run_app(db_path: Path, *, title: str, settings: Settings, sync_sandbox_only: bool = False) -> int:
     from .app import AscmsApp  # Textual loads only here.
 
-    AscmsApp(db_path=db_path, title=title, settings=settings).run()
+    AscmsApp(db_path=db_path, title=title, settings=settings, sync_sandbox_only=sync_sandbox_only).run()
     return EXIT_OK
 
 
@@ -164,7 +164,8 @@ def _demo(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     demo.ensure_demo_database(db_path, reset=args.reset, cases=args.cases, seed=args.seed)
     settings = replace(load_settings(), user_name=demo.DEMO_USER)
-    return _run_app(db_path, title="AS-CMS offline — DEMO caseload", settings=settings)
+    # Invented cases never go to a real AS-CMS: the demo syncs with the training sandbox only.
+    return _run_app(db_path, title="AS-CMS offline — DEMO caseload", settings=settings, sync_sandbox_only=True)
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ class Settings:
     retention_days: int = 30  # closed, fully synced cases leave the laptop after this many days
     idle_lock_minutes: float = 10.0  # the app locks after this long without a key press
     ca_bundle: str | None = None  # a custom CA bundle (PEM) for AS-CMS's TLS; verification is always on
+    sync_interval_seconds: float = 60.0  # how often the app looks for changes to send to AS-CMS; 0: only on request
 
     def __post_init__(self) -> None:
         problems = []
@@ -41,6 +42,10 @@ class Settings:
         idle = self.idle_lock_minutes
         if isinstance(idle, bool) or not isinstance(idle, int | float) or not 0 < idle <= 240:
             problems.append(f"idle_lock_minutes must be above 0 and at most 240 (got {idle!r})")
+        interval = self.sync_interval_seconds
+        if isinstance(interval, bool) or not isinstance(interval, int | float) or not 0 <= interval <= 3600:
+            problems.append("sync_interval_seconds must be a number of seconds from 0 (sync only when asked) "
+                            f"to 3600 (got {interval!r})")
         if self.ca_bundle is not None and (not isinstance(self.ca_bundle, str) or not self.ca_bundle.strip()):
             problems.append(f"ca_bundle must be the path of a PEM file (got {self.ca_bundle!r})")
         if problems:

@@ -34,6 +34,7 @@ from ascms_tui.case_list_query import CaseListRow, DeadlineLookup, FirstPage
 from ascms_tui.picklists import CaseStatus
 from widgets.case_table import CaseEntry, CaseTable, sort_entries
 from widgets.key_bar import KeyBar
+from widgets.sync_status import SyncStatus
 
 if TYPE_CHECKING:
     from ascms_tui.store import Store
@@ -183,6 +184,7 @@ class CaseListScreen(Screen):
                 yield ScopeTab(scope)
             yield Label(Content("Loading cases…"), id="case-count")
         yield CaseTable(id="cases")
+        yield SyncStatus(id="sync-status")  # empty until the counts are read after the full load
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -42,6 +42,7 @@ from ascms_tui.timeline import (
 from widgets.case_header import CaseHeader, student_names
 from widgets.case_records import CaseDetails, RelatedRecords
 from widgets.quiet_footer import QuietFooter
+from widgets.sync_status import SyncStatus
 from widgets.tab_strip import TabStrip
 from widgets.timeline import Timeline
 
@@ -137,6 +138,7 @@ class CaseViewScreen(Screen):
                 yield Timeline(id="timeline-entries")
             yield CaseDetails(id="details")
             yield RelatedRecords(id="related")
+        yield SyncStatus(id="sync-status")
         yield QuietFooter()
 
     def on_mount(self) -> None:

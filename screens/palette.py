@@ -62,7 +62,9 @@ class CaseCommands(Provider):
         commands.append(("Reporting readiness", app.action_reporting, "What the quarterly report will count"))
         commands.append(("Time spent", app.action_time_spent, "Hours and minutes per week, day and case; CSV"))
         commands.append(("Lock now", app.action_lock, "Hide all case data until you unlock (ctrl+l)"))
-        commands.append(("Sync now", app.action_sync_now, "Send queued changes to AS-CMS"))
+        commands.append(("Sync now", app.action_sync_now, "Send queued changes to AS-CMS and bring back central changes"))
+        commands.append(("Sync: set-aside changes and conflicts", app.action_sync_screen,
+                         "What AS-CMS refused, with its message; fields changed both here and in AS-CMS"))
         return commands
 
     async def discover(self) -> Hits:

@@ -58,6 +58,12 @@ def make_app(db, **overrides):
     from ascms_tui.settings import Settings
 
     options = dict(settings=Settings(user_name=DEMO_USER), today=lambda: DEMO_TODAY)
+    if "tokens" not in overrides:  # never the developer's own AS-CMS sign-in (keyring, config, environment)
+        from pathlib import Path
+
+        from ascms_tui.sync.auth import TokenStore
+
+        options.update(tokens=TokenStore(Path(db).parent / "no-sign-in", use_keyring=False), environ={})
     options.update(overrides)
     return AscmsApp(db_path=db, **options)
 

@@ -43,9 +43,17 @@ async def test_new_event_for_the_open_case(demo_db):
         assert pilot.app.screen.case_id == case.id
 
 
-async def test_sync_now_says_sync_is_not_set_up(demo_db):
+async def test_sync_now_says_how_to_sign_in_when_not_signed_in(demo_db):
     app = make_app(demo_db, offer_drafts=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await _settle(pilot)
         await _run_command(pilot, "Sync now")
-        assert any("not set up" in str(n.message) for n in pilot.app._notifications)
+        assert any("Not signed in to AS-CMS" in str(n.message) for n in pilot.app._notifications)
+
+
+async def test_sync_screen_from_the_palette(demo_db):
+    app = make_app(demo_db, offer_drafts=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(pilot)
+        await _run_command(pilot, "Sync: set-aside")
+        assert type(pilot.app.screen).__name__ == "SyncScreen"

@@ -400,9 +400,7 @@ class AscmsApp(App):
             worry = state.needs_attention or (summary is not None and summary.stopped) or message.online is False
             self.notify(text, title="Sync", severity="warning" if worry else "information", markup=False)
         elif state.needs_attention > attention_before:
-            self.notify(f"AS-CMS set aside a change or found a conflict: {state.set_aside} set aside, "
-                        f"{state.conflicts} in conflict. Press f9 to see them.", title="Sync",
-                        severity="warning", markup=False)
+            self.notify(f"{_attention_text(state)} f9 shows them.", title="Sync", severity="warning", markup=False)
 
     def _show_synced_records(self) -> None:
         # The case list's "To sync" column and an open case show what the run sent and brought in.
@@ -535,6 +533,16 @@ def _reachable(host: str, port: int, timeout: float = 3.0) -> bool:
             return True
     except OSError:
         return False
+
+
+def _attention_text(state: SyncState) -> str:
+    parts = []
+    if state.set_aside:
+        parts.append(f"{state.set_aside} change{'s' if state.set_aside != 1 else ''} set aside "
+                     "(AS-CMS refused or could not take them; the rest went)")
+    if state.conflicts:
+        parts.append(f"{state.conflicts} field{'s' if state.conflicts != 1 else ''} changed both here and in AS-CMS")
+    return "; ".join(parts) + "."
 
 
 def _central_check_due(last_sync_at: str | None) -> bool:

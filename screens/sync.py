@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -147,7 +149,7 @@ def _described_fields(record_type: str, values: dict[str, Any], *, skip_empty: b
     return [(field_label(record_type, name), _shown(display_value(record_type, name, values[name])))
             for name in ordered
             if not (name == "id" or name.endswith("_id") or name in BOOKKEEPING)
-            and not (skip_empty and values[name] in (None, "", [], {}))]
+            and not (skip_empty and values[name] in (None, "", [], {}, 0, False))]  # a new record's blanks
 
 
 def _shown(text: str) -> str:
@@ -247,19 +249,20 @@ class SyncScreen(Screen):
         options: list[Option | None] = []
         self._by_option = {}
         if items.set_aside:
-            options.append(Option(Text(f"Set aside by AS-CMS ({len(items.set_aside)})", style="bold"),
+            options.append(Option(Text(f"Set aside, not sent ({len(items.set_aside)})", style="bold"),
                                   disabled=True))
             for item in items.set_aside:
                 option_id = f"aside:{item.record_id}"
                 self._by_option[option_id] = item
-                options.append(Option(_set_aside_text(item), id=option_id))
-            options.append(None)
+                options.append(Option(_set_aside_prompt(item), id=option_id))
         if items.conflicts:
+            if items.set_aside:
+                options.append(None)
             options.append(Option(Text(f"Conflicts ({len(items.conflicts)})", style="bold"), disabled=True))
             for item in items.conflicts:
                 option_id = f"conflict:{item.conflict.conflict_id}"
                 self._by_option[option_id] = item
-                options.append(Option(_conflict_text(item), id=option_id))
+                options.append(Option(_conflict_prompt(item), id=option_id))
         options_list.clear_options()
         options_list.add_options(options or [Option("Nothing here.", disabled=True)])
         if keep in self._by_option:
@@ -277,7 +280,7 @@ class SyncScreen(Screen):
         else:
             parts = []
             if aside:
-                parts.append(f"{aside} record{'s' if aside != 1 else ''} set aside by AS-CMS")
+                parts.append(f"{aside} record{'s' if aside != 1 else ''} set aside (not sent)")
             if conflicts:
                 parts.append(f"{conflicts} conflict{'s' if conflicts != 1 else ''}")
             text.append(" and ".join(parts) + " to look at. ", style="bold")
@@ -393,34 +396,42 @@ def _heading(record_type: str, case_number: str | None, what: str) -> Text:
     return text
 
 
-def _set_aside_text(item: SetAside) -> Text:
-    text = _heading(item.record_type, item.case_number, OPERATIONS.get(item.operation, item.operation))
+def _indented(heading: Text, *lines: Text) -> Group:
+    """The heading, then each line indented, wrapped lines too (a long message stays readable)."""
+    return Group(heading, *(Padding(line, (0, 0, 0, 2)) for line in lines))
+
+
+def _labelled(label: str, value: str) -> Text:
+    text = Text()
+    text.append(label, style="bold")
+    text.append_text(literal(value))
+    return text
+
+
+def _set_aside_prompt(item: SetAside) -> Group:
+    heading = _heading(item.record_type, item.case_number, OPERATIONS.get(item.operation, item.operation))
+    lines = []
     if item.fields:
-        text.append("\n  ")
+        fields = Text()
         for index, (label, value) in enumerate(item.fields):
             if index:
-                text.append(" · ", style="dim")
-            text.append(f"{label}: ", style="dim")
-            text.append_text(literal(value))
+                fields.append(" · ", style="dim")
+            fields.append(f"{label}: ", style="dim")
+            fields.append_text(literal(value))
         if item.more_fields:
-            text.append(f" · and {item.more_fields} more", style="dim")
-    text.append("\n  AS-CMS: ", style="bold")
-    text.append_text(literal(item.message))
-    return text
+            fields.append(f" · and {item.more_fields} more", style="dim")
+        lines.append(fields)
+    lines.append(_labelled("Reason: ", item.message))
+    return _indented(heading, *lines)
 
 
-def _conflict_text(item: ConflictItem) -> Text:
+def _conflict_prompt(item: ConflictItem) -> Group:
     if item.deleted:
-        text = _heading(item.conflict.record_type, item.case_number, "deleted in AS-CMS, changed here")
-        text.append("\n  Keep mine sends it to AS-CMS again as a new record; take theirs removes it here.",
-                    style="dim")
-        return text
-    text = _heading(item.conflict.record_type, item.case_number, f"{item.field} changed here and in AS-CMS")
-    text.append("\n  Mine:   ", style="bold")
-    text.append_text(literal(item.mine))
-    text.append("\n  AS-CMS: ", style="bold")
-    text.append_text(literal(item.theirs))
-    return text
+        heading = _heading(item.conflict.record_type, item.case_number, "deleted in AS-CMS, changed here")
+        return _indented(heading, Text("Keep mine sends it to AS-CMS again as a new record; "
+                                       "take theirs removes it here.", style="dim"))
+    heading = _heading(item.conflict.record_type, item.case_number, f"{item.field} changed here and in AS-CMS")
+    return _indented(heading, _labelled("Mine:   ", item.mine), _labelled("AS-CMS: ", item.theirs))
 
 
 # --- edit: a third value -----------------------------------------------------------------

@@ -7,15 +7,19 @@ or a device-flow session in a private token store, never the developer's own.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import pytest
 from textual.widgets import OptionList
 
 from ascms_tui.demo import DEMO_USER
 from ascms_tui.domain import Case, CaseComment, Event, Plan, PlanStep, Task
 from ascms_tui.nztime import format_nz_datetime
-from ascms_tui.settings import Settings
+from ascms_tui.settings import Settings, SettingsError
 from ascms_tui.store import Store
 from ascms_tui.sync.auth import INSTANCE_ENV, TOKEN_ENV, TokenStore, device_login
 from ascms_tui.sync.client import Session
@@ -25,6 +29,7 @@ from widgets.sync_status import SyncStatus
 
 from .conftest import make_app, make_case
 
+ROOT = Path(__file__).resolve().parents[1]
 SIZE = (100, 30)
 FAST = {"backoff": 0.005, "backoff_cap": 0.05, "max_tries": 10}
 HOSTILE = "Refuse [/foo] this [bold]plan[/bold]"
@@ -429,3 +434,30 @@ def test_snapshot_sync_screen_with_a_set_aside_change_and_a_conflict(tmp_path, s
 
     app = app_for(db, sandbox, tmp_path)
     assert snap_compare(app, terminal_size=SIZE, run_before=open_sync)
+
+
+# --- start-up and settings ---------------------------------------------------------------------
+
+
+def test_the_sync_line_loads_neither_the_store_nor_the_sync_package_before_the_first_frame(tmp_path):
+    # A fresh interpreter: what the app and its first screen import, and building the app and the line.
+    code = (
+        "import sys\nfrom pathlib import Path\n"
+        "from ascms_tui.app import AscmsApp\nimport screens.case_list\n"
+        "from widgets.sync_status import SyncStatus, describe_state\n"
+        f"app = AscmsApp(db_path=Path({str(tmp_path / 'x.sqlite3')!r}))\n"
+        "line, hint = describe_state(app.sync_state)\n"
+        "assert not line.plain and not hint.plain\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('ascms_tui.sync', 'ascms_tui.store', 'httpx'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_sync_interval_setting_is_checked():
+    assert Settings(sync_interval_seconds=0).sync_interval_seconds == 0  # only when asked
+    for wrong in (-1, 3601, "60", True):
+        with pytest.raises(SettingsError, match="sync_interval_seconds must be a number of seconds from 0"):
+            Settings(sync_interval_seconds=wrong)

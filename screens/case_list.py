@@ -25,22 +25,20 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Header, Input, Label
+from textual.widgets import Header, Input
 
 from ascms_tui.case_list_query import CaseListRow, DeadlineLookup, FirstPage
 from ascms_tui.picklists import CaseStatus
 from widgets.case_table import CaseEntry, CaseTable, sort_entries
 from widgets.key_bar import KeyBar
+from widgets.scope_bar import ScopeBar
 from widgets.sync_status import SyncStatus
 
 if TYPE_CHECKING:
     from ascms_tui.store import Store
 
 SCOPES = ("mine", "all", "closed")
-SCOPE_LABELS = {"mine": "My open", "all": "All", "closed": "Closed"}
 EMPTY_SCOPE_NAMES = {"mine": "open cases of yours", "all": "cases", "closed": "closed cases"}
 # A closed case has no deadline; in "My open" every owner is me: those columns make way for others.
 SCOPE_HIDDEN_COLUMNS = {"mine": {"owner"}, "all": set(), "closed": {"deadline"}}
@@ -123,17 +121,6 @@ SCOPE_TESTS: dict[str, Callable[[CaseEntry], bool]] = {
 }
 
 
-class ScopeTab(Label):
-    """One of My open / All / Closed: click it, or press its key."""
-
-    def __init__(self, scope: str) -> None:
-        super().__init__(Content(SCOPE_LABELS[scope]), id=f"scope-{scope}", classes="scope")
-        self.scope = scope
-
-    def on_click(self) -> None:
-        self.screen.action_scope(self.scope)
-
-
 class CaseListScreen(Screen):
     CSS_PATH = "case_list.tcss"
 
@@ -179,10 +166,7 @@ class CaseListScreen(Screen):
         yield Header()
         yield Input(placeholder="Type to filter: case number, student, school, status", id="filter",
                     select_on_focus=False)
-        with Horizontal(id="scope-bar"):
-            for scope in SCOPES:
-                yield ScopeTab(scope)
-            yield Label(Content("Loading cases…"), id="case-count")
+        yield ScopeBar(id="scope-bar")
         yield CaseTable(id="cases")
         yield SyncStatus(id="sync-status")  # empty until the counts are read after the full load
         yield KeyBar()
@@ -279,14 +263,12 @@ class CaseListScreen(Screen):
         self._show_counts(len(shown))
 
     def _show_counts(self, shown: int) -> None:
-        for scope in SCOPES:
-            tab = self.query_one(f"#scope-{scope}", ScopeTab)
-            tab.update(Content(f"{SCOPE_LABELS[scope]} ({self.counts[scope]:,})"))
-            tab.set_class(scope == self.scope, "-active")
         filtered = " matching the filter" if self.filter_input.value.strip() else ""
-        self.query_one("#case-count", Label).update(
-            Content(f"{shown:,} of {self.total:,} cases{filtered}"), layout=False  # its width is fixed
-        )
+        self.query_one(ScopeBar).show(self.scope, self.counts, f"{shown:,} of {self.total:,} cases{filtered}")
+
+    @on(ScopeBar.Chosen)
+    def _scope_chosen(self, message: ScopeBar.Chosen) -> None:
+        self.action_scope(message.scope)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:

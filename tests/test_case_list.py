@@ -9,11 +9,12 @@ from textual.color import Color
 from textual.screen import Screen
 
 from ascms_tui.calendar import business_days_between
+from ascms_tui.deadlines import next_deadline
 from ascms_tui.domain import INITIAL_SCHOOL_MEETING, CaseStatus, Event
-from ascms_tui.rules import next_deadline
 from ascms_tui.store import Store
 from screens.case_list import CaseListScreen, build_entries, fold
 from widgets.case_table import STATUS_ORDER, CaseTable, layout_columns
+from widgets.scope_bar import ScopeBar
 
 from .conftest import DEMO_TODAY, make_app, make_case
 
@@ -50,7 +51,7 @@ def shown_numbers(table: CaseTable) -> list[str]:
 
 
 def count_label(app) -> str:
-    return str(app.screen.query_one("#case-count").render())
+    return app.screen.query_one(ScopeBar).count_text
 
 
 async def type_filter(pilot, text: str) -> None:
@@ -76,7 +77,9 @@ async def test_all_lists_the_40_demo_cases_and_the_default_is_my_open(demo_db):
         assert screen.scope == "mine"
         assert set(shown_numbers(table)) == mine
         assert screen.counts == {"mine": len(mine), "all": 40, "closed": len(closed)}
-        assert str(screen.query_one("#scope-mine").render()) == f"My open ({len(mine)})"
+        bar = screen.query_one(ScopeBar)
+        assert bar.tab_text("mine") == f"My open ({len(mine)})"
+        assert f" My open ({len(mine)})  All (40)  Closed ({len(closed)}) " in str(bar.render())
         assert count_label(app) == f"{len(mine)} of 40 cases"
         assert screen.sub_title == "40 cases"
         assert app.focused is screen.query_one("#filter")  # just start typing
@@ -87,7 +90,7 @@ async def test_all_lists_the_40_demo_cases_and_the_default_is_my_open(demo_db):
         await pilot.press("f4")
         assert set(shown_numbers(table)) == closed
         assert "deadline" not in [column.key for column, _ in table.columns]  # closed cases have none
-        await pilot.click("#scope-mine")
+        await pilot.click(ScopeBar, offset=(bar.tab_offset("mine") + 1, 0))
         assert set(shown_numbers(table)) == mine
 
 

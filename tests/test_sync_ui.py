@@ -96,6 +96,17 @@ def a_caseload(db) -> Case:
     return case
 
 
+def one_conflict(store: Store, sandbox, *, central: str, mine: str) -> Case:
+    """A case whose synced event's description was then changed centrally and here (not yet synced)."""
+    case = store.create(make_case())
+    event = store.create(Event(case_id=case.id, subject="Home Visit", start=datetime(2026, 6, 4, 2, tzinfo=UTC),
+                               description="Met whānau at home", hours=1))
+    engine_sync(store, sandbox)
+    sandbox.central_edit("Event", store.get(Event, event.id).server_id, {"Description": central})
+    store.update(Event, event.id, {"description": mine})
+    return case
+
+
 # --- sync now, and the status line ---------------------------------------------------------------
 
 
@@ -160,12 +171,7 @@ async def test_background_sync_runs_at_start_and_after_a_save(tmp_path, sandbox)
 async def test_a_background_run_that_finds_a_conflict_points_to_it(tmp_path, sandbox):
     db = tmp_path / "cases.sqlite3"
     with Store(db, actor="test-user") as store:
-        case = store.create(make_case())
-        event = store.create(Event(case_id=case.id, subject="Home Visit", start=datetime(2026, 6, 4, 2, tzinfo=UTC),
-                                   description="Met whānau at home", hours=1))
-        engine_sync(store, sandbox)
-        sandbox.central_edit("Event", store.get(Event, event.id).server_id, {"Description": "School: attended"})
-        store.update(Event, event.id, {"description": "Mine: walking bus"})
+        case = one_conflict(store, sandbox, central="School: attended", mine="Mine: walking bus")
     app = app_for(db, sandbox, tmp_path, interval=3600)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.sync_state.finished)  # the run at start, nobody asked
@@ -415,13 +421,8 @@ def test_snapshot_sync_screen_with_a_set_aside_change_and_a_conflict(tmp_path, s
     sandbox.set_faults(f"reject=Goals__c:{HOSTILE}")
     db = tmp_path / "cases.sqlite3"
     with Store(db, actor="test-user") as store:
-        case = store.create(make_case())
-        event = store.create(Event(case_id=case.id, subject="Home Visit", start=datetime(2026, 6, 4, 2, tzinfo=UTC),
-                                   description="Met whānau at home", hours=1))
-        engine_sync(store, sandbox)
-        event = store.get(Event, event.id)
-        sandbox.central_edit("Event", event.server_id, {"Description": "School: he attended Monday [/foo]"})
-        store.update(Event, event.id, {"description": "Mine: agreed a walking bus"})
+        case = one_conflict(store, sandbox, central="School: he attended Monday [/foo]",
+                            mine="Mine: agreed a walking bus")
         store.create(Plan(case_id=case.id, goals=HOSTILE))
         summary = engine_sync(store, sandbox)
         assert (summary.set_aside, summary.conflicts) == (1, 1)

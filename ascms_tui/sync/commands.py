@@ -78,8 +78,8 @@ def sync(args: argparse.Namespace, db_path: Path, *, out: TextIO | None = None) 
         message = "Not signed in to AS-CMS: run 'ascms-tui login --instance-url URL' first"
         _report_stop(args, message, out)
         return EXIT_OFFLINE
-    if args.ca_bundle:
-        session.ca_bundle = args.ca_bundle
+    # A CA bundle given now, else the one signed in with, else the settings' (as the app does).
+    session.ca_bundle = args.ca_bundle or session.ca_bundle or load_settings().ca_bundle
     try:
         mapping = load_mapping(tokens_folder() / "mapping.toml")
     except MappingError as error:

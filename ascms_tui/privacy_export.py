@@ -233,7 +233,8 @@ def render_pdf(document: Document) -> bytes:
     text(document.title, 15, bold=True, gap=2)
     text(f"Case {document.case_number}. Produced {document.generated} by {document.generated_by}.")
     if document.unsynced:
-        text(f"{document.unsynced} changes had not yet reached AS-CMS when this was produced.")
+        text(f"{document.unsynced} {'change' if document.unsynced == 1 else 'changes'} had not yet reached AS-CMS "
+             "when this was produced.")
     text(document.notice, 8.5, gap=3)
     for section in document.sections:
         text(section.title, 13, bold=True, gap=1.5)

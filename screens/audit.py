@@ -146,10 +146,10 @@ def render_heading(entries: list[AuditEntry], case: Case | None, what: str | Non
         heading.append("\n")
         heading.append_text(literal(what or "This record"))
     count = len(entries)
-    if count:
-        heading.append(f"\n{count:,} change{'' if count == 1 else 's'}, newest first", style="dim")
-    else:
-        heading.append("\nNo changes recorded", style="dim")
+    if not count:  # the body says so; the heading keeps only the note
+        heading.append(f"\n{NOTE}", style="dim")
+        return heading
+    heading.append(f"\n{count:,} change{'' if count == 1 else 's'}, newest first", style="dim")
     if count > SHOWN_LIMIT:
         heading.append(f"; the newest {SHOWN_LIMIT:,} shown (p in the case view exports every one)", style="dim")
     heading.append(f". {NOTE}", style="dim")

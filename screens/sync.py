@@ -276,7 +276,7 @@ class SyncScreen(Screen):
         aside, conflicts = len(self.items.set_aside), len(self.items.conflicts)
         text = Text()
         if not (aside or conflicts):
-            text.append("Nothing needs you: AS-CMS has accepted every change it was sent.", style="bold")
+            text.append("Nothing needs you: no change is set aside and there are no conflicts.", style="bold")
         else:
             parts = []
             if aside:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -85,7 +84,8 @@ def sync(args: argparse.Namespace, db_path: Path, *, out: TextIO | None = None) 
     except MappingError as error:
         print(f"ascms-tui: {error}", file=sys.stderr)
         return EXIT_PROBLEM
-    open_store = _store_opener()
+    from ..cli import open_store
+
     bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
     with open_store(db_path) as store:
         engine = SyncEngine(store, session, mapping=mapping, user_name=load_settings().user_name,
@@ -104,14 +104,6 @@ def sync(args: argparse.Namespace, db_path: Path, *, out: TextIO | None = None) 
         if summary.message:
             print(f"ascms-tui: {summary.message}", file=sys.stderr)
     return summary.exit_code
-
-
-def _store_opener() -> Callable[..., Any]:
-    # The CLI's opener when it has one (it knows how an encrypted database is opened).
-    from .. import cli
-    from ..store import Store
-
-    return getattr(cli, "open_store", Store)
 
 
 def _report_stop(args: argparse.Namespace, message: str, out: TextIO) -> None:

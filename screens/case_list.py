@@ -32,13 +32,13 @@ from ascms_tui.case_list_query import CaseListRow, DeadlineLookup, FirstPage
 from ascms_tui.picklists import CaseStatus
 from widgets.case_table import CaseEntry, CaseTable, sort_entries
 from widgets.key_bar import KeyBar
-from widgets.scope_bar import ScopeBar
+from widgets.scope_bar import SCOPE_LABELS, ScopeBar
 from widgets.sync_status import SyncStatus
 
 if TYPE_CHECKING:
     from ascms_tui.store import Store
 
-SCOPES = ("mine", "all", "closed")
+SCOPES = tuple(SCOPE_LABELS)  # mine, all, closed: the scope bar's tabs, in order
 EMPTY_SCOPE_NAMES = {"mine": "open cases of yours", "all": "cases", "closed": "closed cases"}
 # A closed case has no deadline; in "My open" every owner is me: those columns make way for others.
 SCOPE_HIDDEN_COLUMNS = {"mine": {"owner"}, "all": set(), "closed": {"deadline"}}

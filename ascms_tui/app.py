@@ -37,7 +37,7 @@ from .nztime import nz_today, utc_now
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .case_list_query import DeadlineLookup, FirstPage
+    from .case_list_query import FirstPage
     from .store import Store
     from .sync.auth import TokenStore
     from .sync.client import Session
@@ -130,11 +130,12 @@ class AscmsApp(App):
                     self._store = Store(self.db_path, passphrase=self.passphrase)
         return self._store
 
-    def read_first_page(self, deadlines: DeadlineLookup, *, limit: int) -> FirstPage | None:
+    def read_first_page(self, *, limit: int) -> FirstPage | None:
         """The case list's opening screenful straight from the file, or None when the store must open it first."""
         from .case_list_query import read_first_page
 
-        return read_first_page(self.db_path, self.passphrase, deadlines, user_name=self.user_name, limit=limit)
+        return read_first_page(self.db_path, self.passphrase, today=self.today(), user_name=self.user_name,
+                               limit=limit)
 
     @property
     def user_name(self) -> str | None:
@@ -148,12 +149,8 @@ class AscmsApp(App):
         self._arm_idle_lock()
         from screens.case_list import CaseListScreen
 
-        from .case_list_query import DeadlineLookup
-
         # One screenful read before the first frame (bounded by LIMIT), so it paints with rows in it.
-        deadlines = DeadlineLookup(self.today())
-        opening = self.read_first_page(deadlines, limit=self.size.height + 20)
-        self.push_screen(CaseListScreen(opening, deadlines))
+        self.push_screen(CaseListScreen(self.read_first_page(limit=self.size.height + 20)))
 
     def case_list_loaded(self) -> None:
         """Called by the case list after each full load; the first time, offer any saved drafts and start sync."""

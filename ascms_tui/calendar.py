@@ -54,6 +54,16 @@ HOLIDAY_TABLE = Path(__file__).with_name("data") / "nz_national_holidays.tsv"
 _table_cache: dict[int, dict[date, str]] = {}
 
 
+def holiday_table_fingerprint() -> str:
+    """Changes whenever the shipped holiday table does: stored due dates computed with another table are stale.
+
+    Years outside the table come from the holidays package and are not covered.
+    """
+    import zlib
+
+    return f"{zlib.crc32(HOLIDAY_TABLE.read_bytes()):08x}"
+
+
 def _table() -> dict[int, dict[date, str]]:
     """The shipped table of national holidays (generated from the holidays package; a test keeps them equal)."""
     if not _table_cache:

@@ -3,24 +3,23 @@
 Kept apart from the store (and pydantic) because the case list is the first
 thing a case manager sees: at start-up the app reads only the screenful it
 can show (`first_page`), ordered by next deadline inside SQLite, paints it,
-and loads every case afterwards. `first_page` and the full load share
-`DeadlineLookup`, so the first screenful is exactly the top of the full list.
+and loads every case afterwards. Each row carries its case's initial-meeting
+due dates, so neither path needs the holiday calendar: `first_page` orders by
+`NEXT_DUE_SQL` and the full list by `DeadlineLookup`, both following
+`deadlines.pending_deadlines`, so the first screenful is exactly the top of
+the full list.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable
 from contextlib import closing
 from datetime import date
-from functools import cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
+from .deadlines import DEADLINE_DAYS, Deadline, choose_deadline, pending_deadlines
 from .picklists import CaseStatus
-
-if TYPE_CHECKING:
-    from .deadlines import Deadline
 
 CLOSED = CaseStatus.CLOSED.value
 # SQL for each scope of the list; `?` is the user's name (mine only).
@@ -29,10 +28,12 @@ _SCOPE_WHERE = {
     "all": "1",
     "closed": "status = 'Closed'",
 }
+# local_facts key: the holiday table the stored due dates were computed with.
+HOLIDAY_TABLE_FACT = "case_list.holiday_table"
 
 
 class CaseListRow(NamedTuple):
-    """What the case list shows for one case, straight from SQLite.
+    """What the case list shows for one case, straight from SQLite (a `case_list` row, in column order).
 
     Dates stay ISO strings (they sort correctly as text) so that 10,000 rows
     load without 30,000 conversions; the list converts only the rows it shows.
@@ -52,6 +53,9 @@ class CaseListRow(NamedTuple):
     first_whanau_meeting: str | None
     has_current_contact: int
     unsynced: int
+    due_5: str  # NZ dates 5, 10 and 15 business days after referral (deadlines.DEADLINE_DAYS)
+    due_10: str
+    due_15: str
 
     @property
     def referral_day(self) -> date:
@@ -65,6 +69,39 @@ class CaseListRow(NamedTuple):
     def whanau_meeting_day(self) -> date | None:
         return date.fromisoformat(self.first_whanau_meeting) if self.first_whanau_meeting else None
 
+    @property
+    def school_open(self) -> bool:
+        """No Initial School Meeting recorded yet."""
+        return self.first_school_meeting is None
+
+    @property
+    def whanau_open(self) -> bool:
+        """The whānau meeting is still to hold: none recorded, and current contact details to arrange it."""
+        return self.first_whanau_meeting is None and bool(self.has_current_contact)
+
+
+# CaseListRow (and the case_list table) has one due-date column per count in DEADLINE_DAYS.
+DUE_COLUMNS = {days: f"due_{days}" for days in DEADLINE_DAYS}
+
+
+def _next_due_sql() -> str:
+    """SQL for a case_list row's next deadline (ISO date or NULL), chosen as `choose_deadline` does; :today is ISO."""
+    open_tests = {"school": "first_school_meeting IS NULL",
+                  "whanau": "(first_whanau_meeting IS NULL AND has_current_contact)"}
+    branches = []
+    # Both open first: each later branch then means exactly one is open.
+    for school_open, whanau_open in ((True, True), (True, False), (False, True)):
+        pending = pending_deadlines(school_open, whanau_open)
+        condition = " AND ".join(test for test, is_open in zip(open_tests.values(), (school_open, whanau_open))
+                                 if is_open)
+        columns = [DUE_COLUMNS[days] for _, days in pending]
+        # The first not yet passed; when all have passed, the last (shown in red).
+        choice = " ".join(f"WHEN {column} >= :today THEN {column}" for column in columns[:-1])
+        branches.append(f"WHEN {condition} THEN CASE {choice} ELSE {columns[-1]} END")
+    return f"CASE WHEN status = '{CLOSED}' THEN NULL {' '.join(branches)} END"
+
+
+NEXT_DUE_SQL = _next_due_sql()
 
 # (text such as "School mtg due Thu 9 Apr" or "", passed, due date's ordinal or None)
 DeadlineCell = tuple[str, bool, int | None]
@@ -73,59 +110,32 @@ DeadlineCell = tuple[str, bool, int | None]
 class DeadlineLookup:
     """The next reporting deadline of a case-list row, as of `today`, memoised.
 
-    The next deadline depends on whether each initial meeting is recorded, not
-    on its date, so a few hundred keys cover 10,000 cases.
+    The next deadline depends on the referral date and on whether each
+    initial meeting is still to hold, so a few hundred keys cover 10,000 cases.
     """
 
     def __init__(self, today: date) -> None:
-        from .deadlines import next_deadline  # the holiday calendar loads with it
-
         self.today = today
-        self._next_deadline = next_deadline
         self._cells: dict[tuple, DeadlineCell] = {}
         self._deadlines: dict[tuple, Deadline | None] = {}
 
-    def deadline(self, referral_date: str, status: str, school_missing: bool, whanau_missing: bool,
-                 has_current_contact: bool) -> Deadline | None:
-        key = (referral_date, status, school_missing, whanau_missing, has_current_contact)
+    def deadline(self, row: CaseListRow) -> Deadline | None:
+        key = (row.referral_date, row.status == CLOSED, row.school_open, row.whanau_open)
         try:
             return self._deadlines[key]
         except KeyError:
-            # Only whether a meeting is recorded matters, so any date stands in for a recorded one.
-            found = self._deadlines[key] = self._next_deadline(
-                referral_date=date.fromisoformat(referral_date),
-                status=status,
-                school_meeting=None if school_missing else self.today,
-                whanau_meeting=None if whanau_missing else self.today,
-                has_current_contact=has_current_contact,
-                today=self.today,
-            )
+            dues = {days: date.fromisoformat(getattr(row, column)) for days, column in DUE_COLUMNS.items()}
+            found = self._deadlines[key] = choose_deadline(
+                dues, status=row.status, school_open=row.school_open, whanau_open=row.whanau_open, today=self.today)
             return found
 
-    def cell(self, referral_date: str, status: str, school_missing: bool, whanau_missing: bool,
-             has_current_contact: bool) -> DeadlineCell:
-        key = (referral_date, status, school_missing, whanau_missing, has_current_contact)
+    def of_row(self, row: CaseListRow) -> DeadlineCell:
+        key = (row.referral_date, row.status == CLOSED, row.school_open, row.whanau_open)
         cell = self._cells.get(key)
         if cell is None:
-            found = self.deadline(*key)
+            found = self.deadline(row)
             cell = self._cells[key] = (found.describe(), found.passed, found.due.toordinal()) if found else ("", False, None)
         return cell
-
-    def of_row(self, row: CaseListRow) -> DeadlineCell:
-        return self.cell(row.referral_date, row.status, row.first_school_meeting is None,
-                         row.first_whanau_meeting is None, bool(row.has_current_contact))
-
-    def sql_function(self) -> Callable[[str, str, int, int, int], int | None]:
-        """The due date's ordinal, for ORDER BY inside SQLite."""
-        deadline = self.deadline
-
-        # The cache answers repeat keys in C: SQLite calls this once per row.
-        @cache
-        def due(referral_date: str, status: str, school_missing: int, whanau_missing: int, has_contact: int):
-            found = deadline(referral_date, status, bool(school_missing), bool(whanau_missing), bool(has_contact))
-            return found.due.toordinal() if found else None
-
-        return due
 
 
 def all_rows(conn: sqlite3.Connection) -> list[CaseListRow]:
@@ -140,8 +150,19 @@ class FirstPage(NamedTuple):
     rows: list[CaseListRow]  # the first `limit` of the scope, by next deadline then case number
 
 
-def first_page(conn: sqlite3.Connection, deadlines: DeadlineLookup, *, user_name: str | None,
-               limit: int) -> FirstPage:
+def case_list_is_current(conn: sqlite3.Connection) -> bool:
+    """True when `case_list` has a row per case and its due dates follow the shipped holiday table."""
+    from .calendar import holiday_table_fingerprint
+
+    listed, cases, table = conn.execute(
+        "SELECT (SELECT COUNT(*) FROM case_list), (SELECT COUNT(*) FROM cases), "
+        "(SELECT value FROM local_facts WHERE key = ?)",
+        (HOLIDAY_TABLE_FACT,),
+    ).fetchone()
+    return listed == cases and table == holiday_table_fingerprint()
+
+
+def first_page(conn: sqlite3.Connection, *, today: date, user_name: str | None, limit: int) -> FirstPage:
     """The screenful the case list opens on, sorted by next deadline as the full list is."""
     cursor = conn.cursor()
     cursor.row_factory = None
@@ -151,26 +172,21 @@ def first_page(conn: sqlite3.Connection, deadlines: DeadlineLookup, *, user_name
         (user_name,),
     ).fetchone()
     scope = "mine" if user_name and mine else "all"
-    conn.create_function("next_due", 5, deadlines.sql_function(), deterministic=True)
     columns = ", ".join(CaseListRow._fields).replace("id,", "case_id,", 1)
-    params = (user_name, limit) if scope == "mine" else (limit,)
     rows = cursor.execute(
-        f"SELECT {columns} FROM ("
-        f"  SELECT *, next_due(referral_date, status, first_school_meeting IS NULL,"
-        f"                     first_whanau_meeting IS NULL, has_current_contact) AS due"
-        f"  FROM case_list WHERE {_SCOPE_WHERE[scope]}"
-        f") ORDER BY due IS NULL, due, case_number LIMIT ?",
-        params,
+        f"SELECT {columns} FROM case_list WHERE {_SCOPE_WHERE[scope].replace('?', ':user')} "
+        f"ORDER BY {NEXT_DUE_SQL} IS NULL, {NEXT_DUE_SQL}, case_number LIMIT :limit",
+        {"user": user_name, "today": today.isoformat(), "limit": limit},
     ).fetchall()
     return FirstPage(scope, {"mine": mine, "all": total, "closed": closed}, list(map(CaseListRow._make, rows)))
 
 
-def read_first_page(path: str | os.PathLike, passphrase: str | None, deadlines: DeadlineLookup, *,
-                    user_name: str | None, limit: int) -> FirstPage | None:
-    """`first_page` from the file at `path`, read-only; None unless the file is at this app's schema.
+def read_first_page(path: str | os.PathLike, passphrase: str | None, *, today: date, user_name: str | None,
+                    limit: int) -> FirstPage | None:
+    """`first_page` from the file at `path`, read-only; None unless the store has nothing to do first.
 
-    A missing, older or newer file is left to the store, which creates,
-    migrates or refuses it.
+    A missing, older or newer file, or a case list to rebuild, is left to the
+    store, which creates, migrates, rebuilds or refuses it.
     """
     from .db_connect import connect
     from .schema import LATEST_VERSION
@@ -181,4 +197,6 @@ def read_first_page(path: str | os.PathLike, passphrase: str | None, deadlines: 
         if conn.execute("PRAGMA user_version").fetchone()[0] != LATEST_VERSION:
             return None
         conn.execute("PRAGMA query_only = ON")
-        return first_page(conn, deadlines, user_name=user_name, limit=limit)
+        if not case_list_is_current(conn):
+            return None
+        return first_page(conn, today=today, user_name=user_name, limit=limit)

@@ -3,10 +3,16 @@
 Kept apart from the reporting measures (ascms_tui.rules, which re-exports
 these) because the case list's first screenful needs it before the first
 paint. Business days come from ascms_tui.calendar; the referral date is day 0.
+
+A case's deadlines fall on DEADLINE_DAYS business days after referral. The
+case list keeps those dates per case (computed when the case is written), so
+`choose_deadline` needs no calendar and SQLite can sort by it
+(`case_list_query.NEXT_DUE_SQL` follows `pending_deadlines` the same way).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -19,6 +25,10 @@ due_date = lru_cache(maxsize=65_536)(add_business_days)
 
 SCHOOL_MEETING_DAYS = (5, 10)
 WHANAU_MEETING_DAYS = (10, 15)
+# Every count above, in order: the case list stores a due date for each (columns due_5, ...).
+DEADLINE_DAYS = tuple(sorted({*SCHOOL_MEETING_DAYS, *WHANAU_MEETING_DAYS}))
+SCHOOL_LABEL = "School mtg"
+WHANAU_LABEL = "Whānau mtg"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +43,45 @@ class Deadline:
         return f"{self.label} due {self.due:%a} {self.due.day} {self.due:%b}"
 
 
+def deadline_dates(referral_date: date) -> dict[int, date]:
+    """The due date for each of DEADLINE_DAYS, by business-day count."""
+    return {days: due_date(referral_date, days) for days in DEADLINE_DAYS}
+
+
+@lru_cache(maxsize=4)
+def pending_deadlines(school_open: bool, whanau_open: bool) -> tuple[tuple[str, int], ...]:
+    """The (label, business days) deadlines still to meet, earliest first.
+
+    More business days means a later date, so ordering by the count orders by
+    due date; on the same day the school meeting comes first.
+    """
+    found = []
+    if school_open:
+        found += [(SCHOOL_LABEL, days) for days in SCHOOL_MEETING_DAYS]
+    if whanau_open:
+        found += [(WHANAU_LABEL, days) for days in WHANAU_MEETING_DAYS]
+    return tuple(sorted(found, key=lambda pending: (pending[1], pending[0])))
+
+
+def choose_deadline(dues: Mapping[int, date], *, status: str, school_open: bool, whanau_open: bool,
+                    today: date) -> Deadline | None:
+    """The earliest pending deadline not yet passed, from the case's due dates (`deadline_dates`).
+
+    When every pending deadline has passed, the last one is returned with
+    `passed=True` so the list can show it in red. Closed cases have none.
+    """
+    if status == CaseStatus.CLOSED:
+        return None
+    pending = pending_deadlines(school_open, whanau_open)
+    for label, days in pending:
+        if dues[days] >= today:
+            return Deadline(label, dues[days], days, False)
+    if pending:
+        label, days = pending[-1]
+        return Deadline(label, dues[days], days, True)
+    return None
+
+
 def next_deadline(
     *,
     referral_date: date,
@@ -42,27 +91,14 @@ def next_deadline(
     has_current_contact: bool,
     today: date,
 ) -> Deadline | None:
-    """The earliest initial-meeting deadline not yet met and not yet passed.
+    """The earliest initial-meeting deadline not yet met and not yet passed (see `choose_deadline`).
 
-    When every open deadline has passed, the last one is returned with
-    `passed=True` so the list can show it in red. The whānau meeting only
-    counts where current contact details are held. Closed cases have none.
+    The whānau meeting only counts where current contact details are held.
     """
-    if status == CaseStatus.CLOSED:
-        return None
-    candidates = []
-    if school_meeting is None:
-        candidates += [("School mtg", n) for n in SCHOOL_MEETING_DAYS]
-    if whanau_meeting is None and has_current_contact:
-        candidates += [("Whānau mtg", n) for n in WHANAU_MEETING_DAYS]
-    deadlines = sorted(
-        (Deadline(label, due_date(referral_date, n), n, False) for label, n in candidates),
-        key=lambda d: (d.due, d.label),
+    return choose_deadline(
+        deadline_dates(referral_date),
+        status=status,
+        school_open=school_meeting is None,
+        whanau_open=whanau_meeting is None and has_current_contact,
+        today=today,
     )
-    upcoming = [d for d in deadlines if d.due >= today]
-    if upcoming:
-        return upcoming[0]
-    if deadlines:
-        last = deadlines[-1]
-        return Deadline(last.label, last.due, last.business_days, True)
-    return None

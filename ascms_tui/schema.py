@@ -264,5 +264,38 @@ CREATE TABLE sync_state (
 CREATE INDEX changes_server ON changes(server_id) WHERE status != 'done';
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
+# Schema 6: the case list also keeps each case's initial-meeting due dates (5, 10
+# and 15 business days after referral; deadlines.DEADLINE_DAYS), so the list opens
+# sorted by next deadline in plain SQL, without the holiday calendar. The dates
+# follow the shipped holiday table, whose fingerprint is kept in local_facts: the
+# store rebuilds the list when the table changes (and, as after this migration,
+# when the list's row count disagrees with `cases`).
+V6 = """
+DROP TABLE case_list;
+CREATE TABLE case_list (
+    case_id TEXT PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+    case_number TEXT NOT NULL,
+    student TEXT NOT NULL,
+    student_name TEXT NOT NULL,
+    case_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    school TEXT NOT NULL,
+    case_owner TEXT,
+    referral_date TEXT NOT NULL,
+    migrated INTEGER NOT NULL,
+    first_school_meeting TEXT,
+    first_whanau_meeting TEXT,
+    has_current_contact INTEGER NOT NULL,
+    unsynced INTEGER NOT NULL,
+    due_5 TEXT NOT NULL,   -- NZ date 5 business days after referral
+    due_10 TEXT NOT NULL,
+    due_15 TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE local_facts (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
 LATEST_VERSION = len(MIGRATIONS)

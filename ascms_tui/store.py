@@ -23,8 +23,15 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .case_list_query import CaseListRow, all_rows
+from .calendar import holiday_table_fingerprint
+from .case_list_query import (
+    HOLIDAY_TABLE_FACT,
+    CaseListRow,
+    all_rows,
+    case_list_is_current,
+)
 from .db_connect import connect, passphrase_for, row_type
+from .deadlines import deadline_dates
 from .domain import (
     INITIAL_SCHOOL_MEETING,
     INITIAL_WHANAU_MEETING,
@@ -180,8 +187,7 @@ class Store:
         self._conn.execute("PRAGMA foreign_keys = ON")
         migrate(self._conn, backup_from=self.path if existed else None, passphrase=self.passphrase)
         with self.transaction() as conn:
-            listed, cases = conn.execute("SELECT (SELECT COUNT(*) FROM case_list), (SELECT COUNT(*) FROM cases)").fetchone()
-            if listed != cases:
+            if not case_list_is_current(conn):
                 _refresh_case_list(conn, None)
 
     def close(self) -> None:
@@ -923,8 +929,13 @@ def _refresh_case_list(conn: sqlite3.Connection, case_ids: Iterable[str] | None)
             for index in (10, 11):  # earliest meeting: a UTC instant, listed as its NZ date
                 if row[index]:
                     row[index] = nz_date_of_stored(row[index]).isoformat()
+            row += [due.isoformat() for due in deadline_dates(date.fromisoformat(row[8])).values()]
             rows.append(row)
-        conn.executemany(f"INSERT OR REPLACE INTO case_list VALUES ({', '.join('?' * 14)})", rows)
+        conn.executemany(f"INSERT OR REPLACE INTO case_list VALUES ({', '.join('?' * len(CaseListRow._fields))})",
+                         rows)
+    if case_ids is None:
+        conn.execute("INSERT OR REPLACE INTO local_facts VALUES (?, ?)",
+                     (HOLIDAY_TABLE_FACT, holiday_table_fingerprint()))
 
 
 _CASE_LIST_SQL = """

@@ -163,7 +163,11 @@ def bench_cold_start(db: Path, cases: int, runs: int) -> None:
     import tempfile
 
     config = tempfile.mkdtemp(prefix="bench-case-list-config-")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTUAL", "ASCMS_TUI"))}
+    # Bytecode caching on, as on a case manager's laptop: with PYTHONDONTWRITEBYTECODE set
+    # (as in some shells and CI images), every recently edited module would be compiled
+    # from source on every run, and only ours are recently edited. The warm-up run writes them.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TEXTUAL", "ASCMS_TUI")) and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(TERM="xterm-256color", COLORTERM="truecolor", XDG_CONFIG_HOME=config, ASCMS_TUI_USER=USER)
     minimal = ([sys.executable, str(Path(__file__).resolve()), "--minimal-app"], [MINIMAL_TEXT.encode()])
     ascms = (

@@ -117,6 +117,7 @@ def big_case_document() -> dict:
 
 def ensure_database() -> Path:
     if DATABASE.exists():
+        Store(DATABASE).close()  # brought to this version's schema, as the app would on its first run
         return DATABASE
     DATA.mkdir(parents=True, exist_ok=True)
     partial = DATABASE.with_name(DATABASE.name + ".partial")

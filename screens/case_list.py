@@ -55,13 +55,12 @@ def fold(text: str) -> str:
     return _COMBINING_MARKS.sub("", unicodedata.normalize("NFD", text))
 
 
-def build_entries(rows: Sequence[CaseListRow], *, today: date, user_name: str | None,
-                  deadlines: DeadlineLookup | None = None) -> list[CaseEntry]:
+def build_entries(rows: Sequence[CaseListRow], *, today: date, user_name: str | None) -> list[CaseEntry]:
     """Everything the list shows, searches and sorts by, for every case (run off the UI thread)."""
     # Imported here: the holiday calendar loads in the worker, not before the first paint.
     from ascms_tui.calendar import business_days_between
 
-    deadline_of = (deadlines or DeadlineLookup(today)).of_row
+    deadline_of = DeadlineLookup(today).of_row
     folded: dict[str, str] = {}
     days_since: dict[str, int] = {}
 
@@ -138,10 +137,9 @@ class CaseListScreen(Screen):
         Binding("f5", "reload", "Reload", id="case_list.reload", tooltip="Read the cases again", show=False),
     ]
 
-    def __init__(self, opening: FirstPage | None = None, deadlines: DeadlineLookup | None = None) -> None:
+    def __init__(self, opening: FirstPage | None = None) -> None:
         super().__init__()
         self._opening = opening
-        self._deadlines = deadlines
         self.scope: str | None = None  # chosen on the first load
         self.total = 0
         self.counts = {scope: 0 for scope in SCOPES}
@@ -199,17 +197,13 @@ class CaseListScreen(Screen):
             after.wait(1.0)  # let the first frame reach the terminal before the heavy load
         app = self.app
         today = app.today()
-        deadlines = self._deadlines if self._deadlines and self._deadlines.today == today else DeadlineLookup(today)
-        self._deadlines = deadlines
-        entries = build_entries(self.store.case_list_rows(), today=today, user_name=app.user_name,
-                                deadlines=deadlines)
+        entries = build_entries(self.store.case_list_rows(), today=today, user_name=app.user_name)
         entries = sort_entries(entries, sort_column, sort_reverse)
         app.call_from_thread(self._loaded, entries, (sort_column, sort_reverse))
 
     def _show_first_page(self, page: FirstPage) -> None:
         """The opening screenful (in the table's opening order, next deadline first) until every case is loaded."""
-        entries = build_entries(page.rows, today=self._deadlines.today, user_name=self.app.user_name,
-                                deadlines=self._deadlines)
+        entries = build_entries(page.rows, today=self.app.today(), user_name=self.app.user_name)
         self._partial = True
         self.scope, self.counts, self.total = page.scope, page.counts, page.counts["all"]
         table = self.table

@@ -7,9 +7,20 @@ from contextlib import closing
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ascms_tui.case_list_query import DeadlineLookup, first_page, read_first_page
+from ascms_tui.case_list_query import (
+    DUE_COLUMNS,
+    HOLIDAY_TABLE_FACT,
+    NEXT_DUE_SQL,
+    CaseListRow,
+    first_page,
+    read_first_page,
+)
+from ascms_tui.deadlines import choose_deadline, deadline_dates, next_deadline
 from ascms_tui.demo import DEMO_USER
+from ascms_tui.picklists import CaseStatus
 from ascms_tui.store import Store
 from screens.case_list import SCOPE_TESTS, build_entries
 from widgets.case_table import sort_entries
@@ -28,7 +39,7 @@ def full_list_top(db, *, today: date, user_name: str | None, scope: str, limit: 
 @pytest.mark.parametrize("user_name", [DEMO_USER, None, "Someone With No Cases"])
 def test_first_page_is_the_top_of_the_full_list_in_order(demo_db, offset_days, user_name):
     today = DEMO_TODAY + timedelta(days=offset_days)
-    page = read_first_page(demo_db, None, DeadlineLookup(today), user_name=user_name, limit=25)
+    page = read_first_page(demo_db, None, today=today, user_name=user_name, limit=25)
     assert page is not None
     assert page.scope == ("mine" if user_name == DEMO_USER else "all")
     expected = full_list_top(demo_db, today=today, user_name=user_name, scope=page.scope, limit=25)
@@ -37,7 +48,7 @@ def test_first_page_is_the_top_of_the_full_list_in_order(demo_db, offset_days, u
 
 
 def test_counts_per_scope_match_the_full_list(demo_db):
-    page = read_first_page(demo_db, None, DeadlineLookup(DEMO_TODAY), user_name=DEMO_USER, limit=5)
+    page = read_first_page(demo_db, None, today=DEMO_TODAY, user_name=DEMO_USER, limit=5)
     with Store(demo_db) as store:
         entries = build_entries(store.case_list_rows(), today=DEMO_TODAY, user_name=DEMO_USER)
     assert page.counts == {scope: sum(map(test, entries)) for scope, test in SCOPE_TESTS.items()}
@@ -47,23 +58,22 @@ def test_counts_per_scope_match_the_full_list(demo_db):
 def test_an_empty_store_gives_an_empty_page(tmp_path):
     db = tmp_path / "empty.sqlite3"
     Store(db).close()
-    page = read_first_page(db, None, DeadlineLookup(DEMO_TODAY), user_name=DEMO_USER, limit=10)
+    page = read_first_page(db, None, today=DEMO_TODAY, user_name=DEMO_USER, limit=10)
     assert page.rows == [] and page.counts == {"mine": 0, "all": 0, "closed": 0} and page.scope == "all"
 
 
 def test_a_missing_or_older_file_is_left_to_the_store(tmp_path, demo_db):
-    lookup = DeadlineLookup(DEMO_TODAY)
-    assert read_first_page(tmp_path / "none.sqlite3", None, lookup, user_name=None, limit=10) is None
+    assert read_first_page(tmp_path / "none.sqlite3", None, today=DEMO_TODAY, user_name=None, limit=10) is None
     with closing(sqlite3.connect(demo_db)) as conn:
         conn.execute("PRAGMA user_version = 3")
-    assert read_first_page(demo_db, None, lookup, user_name=None, limit=10) is None
+    assert read_first_page(demo_db, None, today=DEMO_TODAY, user_name=None, limit=10) is None
     assert not (tmp_path / "none.sqlite3").exists()  # reading never creates a file
 
 
 def test_the_first_page_is_read_only(demo_db):
     with closing(sqlite3.connect(demo_db)) as conn:
         before = conn.execute("SELECT COUNT(*), SUM(unsynced) FROM case_list").fetchone()
-        first_page(conn, DeadlineLookup(DEMO_TODAY), user_name=DEMO_USER, limit=10)
+        first_page(conn, today=DEMO_TODAY, user_name=DEMO_USER, limit=10)
         assert conn.execute("SELECT COUNT(*), SUM(unsynced) FROM case_list").fetchone() == before
 
 
@@ -77,3 +87,70 @@ async def test_the_app_opens_on_the_first_page_then_the_full_list_keeps_the_curs
         assert [entry.case_number for entry in table.shown] == expected
         assert table.rows_painted.is_set()
         assert app._store is not None  # the full load opened the store
+
+
+# --- the stored initial-meeting due dates --------------------------------------------
+
+
+def test_case_list_columns_are_case_list_row_fields_in_order(tmp_path):
+    Store(tmp_path / "s.sqlite3").close()
+    with closing(sqlite3.connect(tmp_path / "s.sqlite3")) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(case_list)")]
+    assert columns == ["case_id", *CaseListRow._fields[1:]]
+    assert set(DUE_COLUMNS.values()) <= set(columns)
+
+
+def test_each_row_keeps_its_initial_meeting_due_dates(demo_db):
+    with Store(demo_db) as store:
+        rows = store.case_list_rows()
+    for row in rows:
+        dues = deadline_dates(row.referral_day)
+        assert {days: getattr(row, column) for days, column in DUE_COLUMNS.items()} == {
+            days: due.isoformat() for days, due in dues.items()
+        }
+
+
+def test_a_changed_holiday_table_rebuilds_the_due_dates(demo_db):
+    # As if the dates had been worked out with an older holiday table.
+    with closing(sqlite3.connect(demo_db)) as conn, conn:
+        conn.execute("UPDATE case_list SET due_5 = '2000-01-03', due_10 = '2000-01-04'")
+        conn.execute("UPDATE local_facts SET value = 'an older table' WHERE key = ?", (HOLIDAY_TABLE_FACT,))
+    assert read_first_page(demo_db, None, today=DEMO_TODAY, user_name=DEMO_USER, limit=5) is None  # the store's job
+    with Store(demo_db) as store:
+        rows = store.case_list_rows()
+    assert all(row.due_5 == deadline_dates(row.referral_day)[5].isoformat() for row in rows)
+    assert read_first_page(demo_db, None, today=DEMO_TODAY, user_name=DEMO_USER, limit=5) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    referral=st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)),
+    days_later=st.integers(min_value=-3, max_value=40),
+    status=st.sampled_from([status.value for status in CaseStatus]),
+    school_recorded=st.booleans(),
+    whanau_recorded=st.booleans(),
+    has_contact=st.booleans(),
+)
+def test_next_due_sql_chooses_the_deadline_choose_deadline_does(referral, days_later, status, school_recorded,
+                                                                  whanau_recorded, has_contact):
+    dues = deadline_dates(referral)
+    today = referral + timedelta(days=days_later)
+    meeting = referral.isoformat()
+    row = {
+        "status": status,
+        "first_school_meeting": meeting if school_recorded else None,
+        "first_whanau_meeting": meeting if whanau_recorded else None,
+        "has_current_contact": int(has_contact),
+        **{column: dues[days].isoformat() for days, column in DUE_COLUMNS.items()},
+    }
+    with closing(sqlite3.connect(":memory:")) as conn:
+        names = ", ".join(f":{name} AS {name}" for name in row)
+        [sql_due] = conn.execute(f"SELECT {NEXT_DUE_SQL} FROM (SELECT {names})", {**row, "today": today.isoformat()}
+                                 ).fetchone()
+    chosen = choose_deadline(dues, status=status, school_open=not school_recorded,
+                             whanau_open=not whanau_recorded and has_contact, today=today)
+    assert sql_due == (chosen.due.isoformat() if chosen else None)
+    assert chosen == next_deadline(referral_date=referral, status=status, today=today,
+                                   school_meeting=referral if school_recorded else None,
+                                   whanau_meeting=referral if whanau_recorded else None,
+                                   has_current_contact=has_contact)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ascms_tui.deadlines import deadline_dates
 from ascms_tui.domain import Case, CaseComment, Event, Plan, PlanStep
 from ascms_tui.schema import LATEST_VERSION, MIGRATIONS
 from ascms_tui.store import Store, StoreError
@@ -49,6 +50,27 @@ def server_event(event: Event, case_server_id: str, modstamp: str, **fields) -> 
 # --- schema 5 -------------------------------------------------------------------------
 
 
+def undo_schema_6(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TABLE local_facts")
+    for column in ("due_5", "due_10", "due_15"):
+        conn.execute(f"ALTER TABLE case_list DROP COLUMN {column}")
+
+
+def test_schema_6_rebuilds_the_case_list_with_due_dates_keeping_every_case(tmp_path):
+    path = tmp_path / "v5.sqlite3"
+    with Store(path, actor="t") as store:
+        case = store.create(make_case())
+    with sqlite3.connect(path, isolation_level=None) as conn:  # the same file as schema 5 wrote it
+        undo_schema_6(conn)
+        conn.execute("PRAGMA user_version = 5")
+    with Store(path, actor="t") as store:
+        assert store.schema_version == LATEST_VERSION >= 6
+        [row] = store.case_list_rows()
+        assert (row.id, row.unsynced) == (case.id, 1)
+        assert row.due_15 == deadline_dates(case.referral_date)[15].isoformat()
+    assert (tmp_path / "v5.sqlite3.schema-5.bak").exists()
+
+
 def test_schema_5_adds_sync_tables_to_a_schema_4_file_keeping_its_data(tmp_path):
     path = tmp_path / "v4.sqlite3"
     with Store(path, actor="t") as store:
@@ -57,6 +79,7 @@ def test_schema_5_adds_sync_tables_to_a_schema_4_file_keeping_its_data(tmp_path)
         for table in ("sync_cursors", "conflicts", "sync_sent", "sync_state"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("DROP INDEX changes_server")
+        undo_schema_6(conn)
         conn.execute("PRAGMA user_version = 4")
     with Store(path, actor="t") as store:
         assert store.schema_version == LATEST_VERSION >= 5

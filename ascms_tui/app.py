@@ -37,6 +37,8 @@ from .nztime import nz_today, utc_now
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from .case_list_query import FirstPage
     from .store import Store
     from .sync.auth import TokenStore
@@ -65,7 +67,9 @@ def _case_commands():
 
 
 class AscmsApp(App):
-    CSS_PATH = "app.tcss"
+    # The case list is the default screen (see get_default_screen), whose CSS_PATH Textual
+    # does not read: its stylesheet loads as the app's.
+    CSS_PATH = "../screens/case_list.tcss"
     COMMANDS = App.COMMANDS | {_case_commands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave ascms-tui (your work is saved as you go)"),
@@ -145,12 +149,19 @@ class AscmsApp(App):
         """Today in New Zealand (fixed in tests and snapshots)."""
         return self._today()
 
-    def on_mount(self) -> None:
-        self._arm_idle_lock()
+    def get_default_screen(self) -> Screen:
+        """The case list, at the bottom of the screen stack.
+
+        Pushed from on_mount instead, it would be drawn inside Textual's start-up
+        batch, which is never displayed, and the first frame would show only part
+        of it.
+        """
         from screens.case_list import CaseListScreen
 
-        # One screenful read before the first frame (bounded by LIMIT), so it paints with rows in it.
-        self.push_screen(CaseListScreen(self.read_first_page(limit=self.size.height + 20)))
+        return CaseListScreen()
+
+    def on_mount(self) -> None:
+        self._arm_idle_lock()
 
     def case_list_loaded(self) -> None:
         """Called by the case list after each full load; the first time, offer any saved drafts and start sync."""

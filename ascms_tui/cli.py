@@ -7,7 +7,6 @@ export, report, sync from cron) start fast and never need a terminal UI.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import replace
@@ -215,6 +214,8 @@ def _report(args: argparse.Namespace) -> int:
     with open_store(paths.database_path(args.db)) as store:
         report = build_report(caseload_facts(store), args.as_of, args.referred_from)
     if args.json:
+        import json
+
         print(json.dumps(report, ensure_ascii=False, indent=1))
     else:
         print(format_report(report))
@@ -227,7 +228,12 @@ def _check(args: argparse.Namespace) -> int:
 
     with open_store(paths.database_path(args.db)) as store:
         check = run_check(store, args.date or nz_today())
-    print(json.dumps(check.to_json(), ensure_ascii=False, indent=1) if args.json else format_check(check))
+    if args.json:
+        import json
+
+        print(json.dumps(check.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(format_check(check))
     return EXIT_PROBLEM if check.outstanding else EXIT_OK
 
 

@@ -30,14 +30,15 @@ LOG_DIR_ENV = "ASCMS_TUI_LOG_DIR"
 LOG_NAME = "ascms-tui.log"
 LOGGER = "ascms_tui"
 
+# Pattern texts, compiled on first use by re.sub (and cached by re): logging is set up before the first paint.
 _REDACTIONS = [
-    (re.compile(r"(?i)\b(bearer|oauth)\s+[A-Za-z0-9._~+/=!-]+"), r"\1 [token]"),
-    (re.compile(r"(?i)([\"']?(?:access_token|refresh_token|id_token|client_secret|password|passphrase|code|"
-                r"device_code|sid|token)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"), r"\1[redacted]"),
-    (re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]+"), "[session id]"),  # a Salesforce session id
-    (re.compile(r"(https?://[^\s?#]+)\?[^\s#]*"), r"\1?[query]"),
-    (re.compile(r"[^@\s<>()\"']+@[^@\s<>()\"']+\.[A-Za-z]{2,}"), "[email]"),
-    (re.compile(r"(?<!\d)(?:\+?64|0)[\s-]?\d{1,2}[\s-]?\d{3}[\s-]?\d{3,4}(?!\d)"), "[phone]"),
+    (r"(?i)\b(bearer|oauth)\s+[A-Za-z0-9._~+/=!-]+", r"\1 [token]"),
+    (r"(?i)([\"']?(?:access_token|refresh_token|id_token|client_secret|password|passphrase|code|"
+     r"device_code|sid|token)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+", r"\1[redacted]"),
+    (r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]+", "[session id]"),  # a Salesforce session id
+    (r"(https?://[^\s?#]+)\?[^\s#]*", r"\1?[query]"),
+    (r"[^@\s<>()\"']+@[^@\s<>()\"']+\.[A-Za-z]{2,}", "[email]"),
+    (r"(?<!\d)(?:\+?64|0)[\s-]?\d{1,2}[\s-]?\d{3}[\s-]?\d{3,4}(?!\d)", "[phone]"),
 ]
 
 
@@ -51,7 +52,7 @@ def log_dir() -> Path:
 
 def redact(text: str) -> str:
     for pattern, replacement in _REDACTIONS:
-        text = pattern.sub(replacement, text)
+        text = re.sub(pattern, replacement, text)
     return text
 
 

@@ -7,7 +7,6 @@ read before the first paint, and pydantic costs a sixth of the start-up time.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -69,6 +68,8 @@ def load_settings(path: Path | None = None) -> Settings:
     path = path or config_path()
     data: dict = {}
     if path.exists():
+        import tomllib  # only when there is a file: most start-ups have none
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:

@@ -121,8 +121,6 @@ SCOPE_TESTS: dict[str, Callable[[CaseEntry], bool]] = {
 
 
 class CaseListScreen(Screen):
-    CSS_PATH = "case_list.tcss"
-
     BINDINGS: ClassVar = [
         Binding("f2", "scope('mine')", "My open", id="case_list.scope_mine",
                 tooltip="Show my cases that are not closed"),
@@ -137,9 +135,8 @@ class CaseListScreen(Screen):
         Binding("f5", "reload", "Reload", id="case_list.reload", tooltip="Read the cases again", show=False),
     ]
 
-    def __init__(self, opening: FirstPage | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._opening = opening
         self.scope: str | None = None  # chosen on the first load
         self.total = 0
         self.counts = {scope: 0 for scope in SCOPES}
@@ -171,9 +168,11 @@ class CaseListScreen(Screen):
 
     def on_mount(self) -> None:
         self.filter_input.focus()
-        if self._opening is not None and self._opening.rows:
-            self._show_first_page(self._opening)
-            self._start_load(after=self.table.rows_painted)
+        # One screenful read before the first frame (bounded by LIMIT), so it paints with rows in it.
+        opening = self.app.read_first_page(limit=self.app.size.height + 20)
+        if opening is not None:
+            self._show_first_page(opening)
+            self._start_load(after=self.table.shown_painted)
         else:
             self._start_load()
 

@@ -22,8 +22,9 @@ from ascms_tui.deadlines import choose_deadline, deadline_dates, next_deadline
 from ascms_tui.demo import DEMO_USER
 from ascms_tui.picklists import CaseStatus
 from ascms_tui.store import Store
-from screens.case_list import SCOPE_TESTS, build_entries
-from widgets.case_table import sort_entries
+from screens.case_list import SCOPE_TESTS, CaseListScreen, build_entries
+from widgets.case_table import CaseTable, sort_entries
+from widgets.scope_bar import ScopeBar
 
 from .conftest import DEMO_TODAY, make_app
 
@@ -85,8 +86,22 @@ async def test_the_app_opens_on_the_first_page_then_the_full_list_keeps_the_curs
         table = app.screen.query_one("CaseTable")
         expected = full_list_top(demo_db, today=DEMO_TODAY, user_name=DEMO_USER, scope="mine", limit=18)
         assert [entry.case_number for entry in table.shown] == expected
-        assert table.rows_painted.is_set()
+        assert table.shown_painted.is_set()
         assert app._store is not None  # the full load opened the store
+
+
+async def test_the_case_list_is_the_base_screen_and_an_empty_caseload_opens_on_its_first_page(tmp_path):
+    db = tmp_path / "empty.sqlite3"
+    Store(db).close()
+    app = make_app(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert [type(screen) for screen in app.screen_stack] == [CaseListScreen]
+        table = app.screen.query_one(CaseTable)
+        assert table.shown_painted.is_set() and table.shown == []
+        assert app.screen.query_one(ScopeBar).count_text == "0 of 0 cases"
+        assert app.screen.query_one("#filter").outer_size.height == 1  # the case list's stylesheet applies
 
 
 # --- the stored initial-meeting due dates --------------------------------------------

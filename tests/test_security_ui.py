@@ -209,8 +209,7 @@ async def test_nothing_opens_over_the_lock_and_what_was_held_happens_on_unlockin
         await unlock_with(pilot, getpass.getuser())
         await settle(pilot)
         # Done on unlocking, in the order asked.
-        assert [type(screen) for screen in app.screen_stack[1:]] == [CaseListScreen, CaseViewScreen,
-                                                                     DailyCheckScreen]
+        assert [type(screen) for screen in app.screen_stack] == [CaseListScreen, CaseViewScreen, DailyCheckScreen]
 
 
 async def test_toasts_are_hidden_while_locked(demo_db):

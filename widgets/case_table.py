@@ -246,8 +246,9 @@ class CaseTable(ScrollView, can_focus=True):
         self._column_layout: tuple[tuple[int, frozenset[str]], list[tuple[Column, int]]] | None = None
         self.cursor_row = 0
         self.empty_message = "No cases"  # shown in place of rows when there are none
-        # Set once a frame with rows in it has been drawn: heavy loading waits for it.
-        self.rows_painted = threading.Event()
+        # Set once a frame showing cases (or that there are none) has been drawn: heavy loading waits for it.
+        self.shown_painted = threading.Event()
+        self._shown_set = False  # show() has been called
 
     # -- data ------------------------------------------------------------------------
 
@@ -273,6 +274,7 @@ class CaseTable(ScrollView, can_focus=True):
     def show(self, entries: list[CaseEntry], keep_case: str | None = None) -> None:
         """Show these cases (a sublist of `all_entries`, in order); the cursor stays on `keep_case` if shown."""
         self._shown = entries
+        self._shown_set = True
         row = 0
         if keep_case is not None:
             row = next((i for i, entry in enumerate(entries) if entry.id == keep_case), 0)
@@ -398,8 +400,8 @@ class CaseTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if y == 0:
-            if self._shown and not self.rows_painted.is_set():
-                self.call_after_refresh(self.rows_painted.set)  # runs once this frame is out
+            if self._shown_set and not self.shown_painted.is_set():
+                self.call_after_refresh(self.shown_painted.set)  # runs once this frame is out
             return self._header_strip(width)
         row = self.scroll_offset.y + y - 1
         if row >= len(self._shown):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -27,6 +30,8 @@ from widgets.case_table import CaseTable, sort_entries
 from widgets.scope_bar import ScopeBar
 
 from .conftest import DEMO_TODAY, make_app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def full_list_top(db, *, today: date, user_name: str | None, scope: str, limit: int) -> list[str]:
@@ -102,6 +107,25 @@ async def test_the_case_list_is_the_base_screen_and_an_empty_caseload_opens_on_i
         assert table.shown_painted.is_set() and table.shown == []
         assert app.screen.query_one(ScopeBar).count_text == "0 of 0 cases"
         assert app.screen.query_one("#filter").outer_size.height == 1  # the case list's stylesheet applies
+
+
+def test_the_first_screenful_loads_neither_the_store_nor_pydantic_nor_the_holidays_package(demo_db):
+    # What the app does before its first paint; these load afterwards, in the full load's worker.
+    code = (
+        "import datetime, sys\n"
+        "import ascms_tui.cli, ascms_tui.security_cli, ascms_tui.app\n"
+        "from ascms_tui.case_list_query import read_first_page\n"
+        "from screens.case_list import build_entries\n"
+        "today = datetime.date(2026, 6, 30)\n"
+        f"page = read_first_page({str(demo_db)!r}, None, today=today, user_name=None, limit=40)\n"
+        "assert page is not None and page.rows\n"
+        "build_entries(page.rows, today=today, user_name=None)\n"
+        "print(sorted(set(sys.modules) & {'pydantic', 'ascms_tui.store', 'ascms_tui.rules', 'holidays'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 # --- the stored initial-meeting due dates --------------------------------------------

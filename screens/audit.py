@@ -26,7 +26,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ascms_tui.audit import AuditEntry, case_history, history
 from ascms_tui.domain import Case
@@ -34,6 +34,7 @@ from ascms_tui.privacy_export import (
     _HIDDEN as BOOKKEEPING,  # ids and versions: the export leaves them out too
 )
 from widgets.case_header import student_names
+from widgets.key_bar import KeyBar
 from widgets.literal import literal
 
 # A case with years of activity has thousands of changes; the screen shows the newest,
@@ -103,7 +104,7 @@ class AuditScreen(Screen):
         yield Header()
         yield Static("Reading the history…", id="audit-heading")
         yield RenderedLines(self._lay_out, id="audit-lines")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "History of this case" if self.record_id is None else "History of a record"

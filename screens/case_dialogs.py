@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from ascms_tui.domain import (
     SHORT_TEXT_MAX,
@@ -29,6 +29,7 @@ from ascms_tui.domain import (
 )
 from ascms_tui.store import StoreError
 from ascms_tui.text import clean_text
+from widgets.key_bar import KeyBar
 from widgets.literal import literal
 from widgets.text_fields import FormField
 
@@ -63,7 +64,7 @@ class CaseDialog(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary", disabled=self.case is None)
                 yield Button("Cancel (esc)", id="cancel")
-        yield Footer()
+        yield KeyBar()
 
     def compose_body(self, case: Case) -> ComposeResult:
         raise NotImplementedError
@@ -282,7 +283,7 @@ class ConfirmRemoveScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Remove (y)", id="yes", variant="error")
                 yield Button("Keep (n)", id="no")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()  # Enter on the default keeps the record

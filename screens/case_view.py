@@ -41,7 +41,7 @@ from ascms_tui.timeline import (
 )
 from widgets.case_header import CaseHeader, student_names
 from widgets.case_records import CaseDetails, RelatedRecords
-from widgets.quiet_footer import QuietFooter
+from widgets.key_bar import KeyBar
 from widgets.sync_status import SyncStatus
 from widgets.tab_strip import TabStrip
 from widgets.timeline import Timeline
@@ -139,7 +139,7 @@ class CaseViewScreen(Screen):
             yield CaseDetails(id="details")
             yield RelatedRecords(id="related")
         yield SyncStatus(id="sync-status")
-        yield QuietFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._show_filter()

@@ -8,12 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ascms_tui.daily_check import ITEM_TITLES, CheckItem, DailyCheck, run_check
 from ascms_tui.nztime import format_nz_date
 from ascms_tui.time_spent import hours_text
+from widgets.key_bar import KeyBar
 from widgets.literal import literal
 
 FORM_RECORDS = {"event", "comment", "task"}
@@ -39,7 +40,7 @@ class DailyCheckScreen(Screen):
         yield Header()
         yield Static("Checking…", id="check-summary")
         yield OptionList(id="check-items")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.day = self.day or self.app.today()  # type: ignore[attr-defined]

@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Header, Label, OptionList, Static
+from textual.widgets import Button, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ascms_tui.domain import Case
 from ascms_tui.nztime import format_nz_date, format_nz_time, nz_date
 from ascms_tui.store import Draft
+from widgets.key_bar import KeyBar
 from widgets.literal import literal
 
 FORM_LABELS = {
@@ -91,7 +92,7 @@ class DiscardDraftScreen(ModalScreen[str | None]):
                 yield Button("Discard (d)", id="discard", variant="error")
                 if self.back_label:
                     yield Button(f"{self.back_label} (esc)", id="back")
-        yield Footer()
+        yield KeyBar()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -133,7 +134,7 @@ class DraftRestoreScreen(ModalScreen[None]):
                 yield Button("Restore (r)", id="restore", variant="primary")
                 yield Button("Discard… (d)", id="discard", variant="error")
                 yield Button("Later (esc)", id="later")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._show(self.drafts)

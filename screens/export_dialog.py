@@ -17,12 +17,13 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ascms_tui.domain import Case
 from ascms_tui.store import StoreError
 from widgets.case_header import student_names
+from widgets.key_bar import KeyBar
 from widgets.literal import literal
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class PrivacyExportDialog(ModalScreen[None]):
                         "paper, and review it before release (it may name other people)."),
                 classes="dialog-detail", id="export-where",
             )
-        yield Footer()
+        yield KeyBar()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

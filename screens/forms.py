@@ -29,7 +29,6 @@ from textual.widget import Widget
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Header,
     Input,
     Select,
@@ -67,6 +66,7 @@ from ascms_tui.quality import Advice, initial_meeting_advice, judgement_hints
 from ascms_tui.store import Draft, RecordInvalid, Store, StoreError
 from ascms_tui.subjects import exact_initial_subject
 from ascms_tui.text import utf8_length
+from widgets.key_bar import KeyBar
 from widgets.literal import literal
 from widgets.text_fields import FormField, MacronInput, MacronTextArea
 
@@ -212,7 +212,7 @@ class RecordForm(Screen):
             yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True, tooltip="Save the record")
             yield Button("Cancel (esc)", id="cancel", compact=True, tooltip="Close the form")
             yield Static("", id="draft-status")
-        yield Footer()
+        yield KeyBar()
 
     def _banner(self) -> Text:
         if self.case is None:

@@ -8,12 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ascms_tui.calendar import add_business_days
 from ascms_tui.nztime import format_nz_date
 from ascms_tui.rules import MEASURES, build_report, caseload_facts
+from widgets.key_bar import KeyBar
 
 BAR_WIDTH = 30
 MEETING_DUES = {
@@ -79,7 +80,7 @@ class ReportingScreen(Screen):
         yield Static("Working out the measures…", id="measures")
         yield Static("", id="fix-heading")
         yield OptionList(id="cases-to-fix")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.as_of = self.as_of or self.app.today()  # type: ignore[attr-defined]

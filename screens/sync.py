@@ -23,7 +23,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ascms_tui.audit import (
@@ -35,6 +35,7 @@ from ascms_tui.nzinput import nz_datetime, parse_nz_date, parse_nz_time
 from ascms_tui.store import Conflict, Store, StoreError
 from ascms_tui.text import clean_text
 from screens.case_dialogs import CaseDialog
+from widgets.key_bar import KeyBar
 from widgets.literal import literal
 from widgets.sync_status import SyncState, SyncStatus
 from widgets.text_fields import FormField, MacronInput, MacronTextArea
@@ -208,7 +209,7 @@ class SyncScreen(Screen):
         yield Static("Reading…", id="sync-summary")
         yield OptionList(id="sync-items")
         yield SyncStatus(id="sync-status", hint=False)  # this screen is where the hint leads
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "Sync with AS-CMS"

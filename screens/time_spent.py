@@ -13,10 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ascms_tui.nztime import format_nz_date
 from ascms_tui.time_spent import TimeEntry, hours_text, time_entries, to_csv, totals
+from widgets.key_bar import KeyBar
 
 
 class TimeSpentScreen(Screen):
@@ -49,7 +50,7 @@ class TimeSpentScreen(Screen):
             for key in ("week", "day", "case"):
                 with VerticalScroll(classes="time-column"):
                     yield Static("", id=f"time-{key}")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.end = self.end or self.app.today()  # type: ignore[attr-defined]

@@ -1,9 +1,10 @@
-"""The screen's keys on one line, drawn by one widget.
+"""The screen's keys on one line, drawn by one widget: every screen's footer.
 
 Textual's Footer builds a widget per key and rebuilds them as focus moves; on
-the case list that was a fifth of a minimal Textual app's whole start-up. This
-draws the same keys as one line of text: a click on a key presses it, hovering
-shows its tooltip, and keys that do nothing now are dimmed.
+the case list that was a fifth of a minimal Textual app's whole start-up, and
+on the case view it rebuilt several times as the screen opened. This draws the
+same keys as one line of text: a click on a key presses it, hovering shows its
+tooltip, and keys that do nothing now are dimmed.
 """
 
 from __future__ import annotations
@@ -94,34 +95,48 @@ class KeyBar(Widget, can_focus=False):
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-bar--key")
         description_style = self.get_component_rich_style("key-bar--description")
+        groups, palette = self._keys()
+        drawn = [self._group(keys, description, key_style, description_style) for keys, description in groups]
+        keys_width = sum(group.cell_len for group, _ in drawn)
+        palette_text = Text(end="")
+        if palette is not None:
+            # When space is short the palette key keeps its key but loses its word, then keys go.
+            palette_text.append("▏", description_style)
+            palette_text.append(palette.label, key_style)
+            if keys_width + palette_text.cell_len + cell_len(f" {palette.description}") <= self.size.width:
+                palette_text.append(f" {palette.description}", description_style)
+        room = self.size.width - palette_text.cell_len
         text = Text(no_wrap=True, overflow="crop", end="")
         spans: list[tuple[int, int, _Key]] = []
+        for group, group_spans in drawn:
+            if text.cell_len + group.cell_len > room:
+                break  # left out whole; the app's own keys come last
+            offset = text.cell_len
+            spans.extend((offset + start, offset + end, key) for start, end, key in group_spans)
+            text.append_text(group)
+        if palette is not None:
+            text.pad_right(max(0, room - text.cell_len))
+            spans.append((text.cell_len, text.cell_len + palette_text.cell_len, palette))
+            text.append_text(palette_text)
+        self._spans = spans
+        return text
 
-        def add(key: _Key) -> None:
+    @staticmethod
+    def _group(keys: list[_Key], description: str | None, key_style: Style,
+               description_style: Style) -> tuple[Text, list[tuple[int, int, _Key]]]:
+        """One action's keys (or a group's, with its shared description), and the cells each key takes."""
+        text = Text(end="")
+        spans = []
+        for key in keys:
             start = text.cell_len
             dim = Style() if key.enabled else DIM
             text.append(f" {key.label} ", key_style + dim)
             if key.description:
                 text.append(f"{key.description} ", description_style + dim)
             spans.append((start, text.cell_len, key))
-
-        groups, palette = self._keys()
-        for keys, group_description in groups:
-            for key in keys:
-                add(key)
-            if group_description:
-                text.append(f"{group_description} ", description_style)
-            text.append(" ")
-        if palette is not None:
-            label = f"▏ {palette.label} {palette.description} "
-            start = max(text.cell_len, self.size.width - cell_len(label))
-            text.pad_right(start - text.cell_len)
-            text.append("▏", description_style)
-            text.append(f" {palette.label} ", key_style)
-            text.append(f"{palette.description} ", description_style)
-            spans.append((start, text.cell_len, palette))
-        self._spans = spans
-        return text
+        if description:
+            text.append(f"{description} ", description_style)
+        return text, spans
 
     def _key_at(self, x: int) -> _Key | None:
         return next((key for start, end, key in self._spans if start <= x < end), None)

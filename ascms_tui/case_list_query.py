@@ -69,15 +69,14 @@ class CaseListRow(NamedTuple):
     def whanau_meeting_day(self) -> date | None:
         return date.fromisoformat(self.first_whanau_meeting) if self.first_whanau_meeting else None
 
-    @property
-    def school_open(self) -> bool:
-        """No Initial School Meeting recorded yet."""
-        return self.first_school_meeting is None
+    def school_open(self, today: str) -> bool:
+        """No Initial School Meeting as of `today` (ISO): none recorded, or only one booked for later."""
+        return self.first_school_meeting is None or self.first_school_meeting > today
 
-    @property
-    def whanau_open(self) -> bool:
-        """The whānau meeting is still to hold: none recorded, and current contact details to arrange it."""
-        return self.first_whanau_meeting is None and bool(self.has_current_contact)
+    def whanau_open(self, today: str) -> bool:
+        """The whānau meeting is still to hold as of `today`, with current contact details to arrange it."""
+        return (self.first_whanau_meeting is None or self.first_whanau_meeting > today) and bool(
+            self.has_current_contact)
 
 
 # CaseListRow (and the case_list table) has one due-date column per count in DEADLINE_DAYS.
@@ -86,8 +85,8 @@ DUE_COLUMNS = {days: f"due_{days}" for days in DEADLINE_DAYS}
 
 def _next_due_sql() -> str:
     """SQL for a case_list row's next deadline (ISO date or NULL), chosen as `choose_deadline` does; :today is ISO."""
-    open_tests = {"school": "first_school_meeting IS NULL",
-                  "whanau": "(first_whanau_meeting IS NULL AND has_current_contact)"}
+    open_tests = {"school": "(first_school_meeting IS NULL OR first_school_meeting > :today)",
+                  "whanau": "((first_whanau_meeting IS NULL OR first_whanau_meeting > :today) AND has_current_contact)"}
     branches = []
     # Both open first: each later branch then means exactly one is open.
     for school_open, whanau_open in ((True, True), (True, False), (False, True)):
@@ -111,26 +110,33 @@ class DeadlineLookup:
     """The next reporting deadline of a case-list row, as of `today`, memoised.
 
     The next deadline depends on the referral date and on whether each
-    initial meeting is still to hold, so a few hundred keys cover 10,000 cases.
+    initial meeting is still to hold (`deadlines.meeting_pending`), so a few
+    hundred keys cover 10,000 cases.
     """
 
     def __init__(self, today: date) -> None:
         self.today = today
+        self._today_iso = today.isoformat()
         self._cells: dict[tuple, DeadlineCell] = {}
         self._deadlines: dict[tuple, Deadline | None] = {}
 
+    def _key(self, row: CaseListRow) -> tuple:
+        return (row.referral_date, row.status == CLOSED, row.school_open(self._today_iso),
+                row.whanau_open(self._today_iso))
+
     def deadline(self, row: CaseListRow) -> Deadline | None:
-        key = (row.referral_date, row.status == CLOSED, row.school_open, row.whanau_open)
+        key = self._key(row)
         try:
             return self._deadlines[key]
         except KeyError:
+            _, _, school_open, whanau_open = key
             dues = {days: date.fromisoformat(getattr(row, column)) for days, column in DUE_COLUMNS.items()}
             found = self._deadlines[key] = choose_deadline(
-                dues, status=row.status, school_open=row.school_open, whanau_open=row.whanau_open, today=self.today)
+                dues, status=row.status, school_open=school_open, whanau_open=whanau_open, today=self.today)
             return found
 
     def of_row(self, row: CaseListRow) -> DeadlineCell:
-        key = (row.referral_date, row.status == CLOSED, row.school_open, row.whanau_open)
+        key = self._key(row)
         cell = self._cells.get(key)
         if cell is None:
             found = self.deadline(row)

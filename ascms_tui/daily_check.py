@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from operator import itemgetter
 
 from .calendar import add_business_days, business_days_between
-from .deadlines import WHANAU_MEETING_DAYS, next_deadline
+from .deadlines import WHANAU_MEETING_DAYS, meeting_pending, next_deadline
 from .domain import INITIAL_MEETING_SUBJECTS, RECORD_TYPES, CaseStatus, PlanStatus
 from .nztime import format_duration, format_nz_date, nz_date_of_stored, utc_text_bound
 from .quality import initial_meeting_advice
@@ -230,8 +230,8 @@ def _migrated_and_deadlines(store: Store, day: date, numbers: dict[str, str], co
     # Every initial-meeting deadline falls within the 15th business day after referral,
     # so older referrals cannot have one in the next two business days.
     recent_referrals = add_business_days(day, -max(WHANAU_MEETING_DAYS)).isoformat()
-    # The next deadline depends on whether each meeting is recorded, not on its date:
-    # memoised, a few dozen calls serve every recent referral.
+    # The next deadline depends on whether each meeting has taken place by `day`, not on its
+    # date: memoised, a few dozen calls serve every recent referral.
     messages: dict[tuple, str | None] = {}
     for case_id, status, owner, referral, migrated, school, whanau, has_current_contact in store.read(
         "SELECT case_id, status, case_owner, referral_date, migrated, first_school_meeting, first_whanau_meeting, "
@@ -247,21 +247,22 @@ def _migrated_and_deadlines(store: Store, day: date, numbers: dict[str, str], co
                                             "Migrated case has no Student Plan In Progress with a step"))
         if referral < recent_referrals:
             continue
-        key = (referral, status, not school, not whanau, bool(has_current_contact))
+        key = (referral, status, meeting_pending(school and date.fromisoformat(school), day),
+               meeting_pending(whanau and date.fromisoformat(whanau), day), bool(has_current_contact))
         if key not in messages:
             messages[key] = _deadline_soon(day, soon, *key)
         if messages[key]:
             soon_items.append(CheckItem(case_id, numbers[case_id], "case", case_id, messages[key]))
 
 
-def _deadline_soon(day: date, soon: date, referral: str, status: str, school_missing: bool, whanau_missing: bool,
+def _deadline_soon(day: date, soon: date, referral: str, status: str, school_pending: bool, whanau_pending: bool,
                    has_current_contact: bool) -> str | None:
     """'School mtg due Wed 8 Jul (2 business days)' when the next deadline falls by `soon`."""
     deadline = next_deadline(
         referral_date=date.fromisoformat(referral), status=status, today=day,
-        # Only whether a meeting is recorded matters, so the day itself stands in for a recorded one.
-        school_meeting=None if school_missing else day,
-        whanau_meeting=None if whanau_missing else day,
+        # Only whether a meeting has taken place matters, so the day itself stands in for one that has.
+        school_meeting=None if school_pending else day,
+        whanau_meeting=None if whanau_pending else day,
         has_current_contact=has_current_contact,
     )
     if not deadline or deadline.passed or deadline.due > soon:

@@ -93,12 +93,19 @@ def next_deadline(
 ) -> Deadline | None:
     """The earliest initial-meeting deadline not yet met and not yet passed (see `choose_deadline`).
 
-    The whānau meeting only counts where current contact details are held.
+    A meeting meets its deadlines once its date has come: an Event booked for a
+    later day leaves them open until then, as reporting counts it. The whānau
+    meeting only counts where current contact details are held.
     """
     return choose_deadline(
         deadline_dates(referral_date),
         status=status,
-        school_open=school_meeting is None,
-        whanau_open=whanau_meeting is None and has_current_contact,
+        school_open=meeting_pending(school_meeting, today),
+        whanau_open=meeting_pending(whanau_meeting, today) and has_current_contact,
         today=today,
     )
+
+
+def meeting_pending(meeting: date | None, today: date) -> bool:
+    """No initial meeting yet: none recorded, or only one booked for a later day."""
+    return meeting is None or meeting > today

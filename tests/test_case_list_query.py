@@ -18,18 +18,20 @@ from ascms_tui.case_list_query import (
     HOLIDAY_TABLE_FACT,
     NEXT_DUE_SQL,
     CaseListRow,
+    DeadlineLookup,
     first_page,
     read_first_page,
 )
 from ascms_tui.deadlines import choose_deadline, deadline_dates, next_deadline
 from ascms_tui.demo import DEMO_USER
-from ascms_tui.picklists import CaseStatus
+from ascms_tui.domain import Event
+from ascms_tui.picklists import INITIAL_SCHOOL_MEETING, CaseStatus
 from ascms_tui.store import Store
 from screens.case_list import SCOPE_TESTS, CaseListScreen, build_entries
 from widgets.case_table import CaseTable, sort_entries
 from widgets.scope_bar import ScopeBar
 
-from .conftest import DEMO_TODAY, make_app
+from .conftest import DEMO_TODAY, make_app, make_case
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -166,19 +168,21 @@ def test_a_changed_holiday_table_rebuilds_the_due_dates(demo_db):
     referral=st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)),
     days_later=st.integers(min_value=-3, max_value=40),
     status=st.sampled_from([status.value for status in CaseStatus]),
-    school_recorded=st.booleans(),
-    whanau_recorded=st.booleans(),
+    # Days after referral of the earliest meeting of each kind (None: none recorded); some are booked ahead.
+    school_after=st.none() | st.integers(min_value=0, max_value=40),
+    whanau_after=st.none() | st.integers(min_value=0, max_value=40),
     has_contact=st.booleans(),
 )
-def test_next_due_sql_chooses_the_deadline_choose_deadline_does(referral, days_later, status, school_recorded,
-                                                                  whanau_recorded, has_contact):
+def test_next_due_sql_chooses_the_deadline_choose_deadline_does(referral, days_later, status, school_after,
+                                                                  whanau_after, has_contact):
     dues = deadline_dates(referral)
     today = referral + timedelta(days=days_later)
-    meeting = referral.isoformat()
+    school = None if school_after is None else referral + timedelta(days=school_after)
+    whanau = None if whanau_after is None else referral + timedelta(days=whanau_after)
     row = {
         "status": status,
-        "first_school_meeting": meeting if school_recorded else None,
-        "first_whanau_meeting": meeting if whanau_recorded else None,
+        "first_school_meeting": school and school.isoformat(),
+        "first_whanau_meeting": whanau and whanau.isoformat(),
         "has_current_contact": int(has_contact),
         **{column: dues[days].isoformat() for days, column in DUE_COLUMNS.items()},
     }
@@ -186,10 +190,24 @@ def test_next_due_sql_chooses_the_deadline_choose_deadline_does(referral, days_l
         names = ", ".join(f":{name} AS {name}" for name in row)
         [sql_due] = conn.execute(f"SELECT {NEXT_DUE_SQL} FROM (SELECT {names})", {**row, "today": today.isoformat()}
                                  ).fetchone()
-    chosen = choose_deadline(dues, status=status, school_open=not school_recorded,
-                             whanau_open=not whanau_recorded and has_contact, today=today)
+    chosen = choose_deadline(dues, status=status, school_open=school is None or school > today,
+                             whanau_open=(whanau is None or whanau > today) and has_contact, today=today)
     assert sql_due == (chosen.due.isoformat() if chosen else None)
-    assert chosen == next_deadline(referral_date=referral, status=status, today=today,
-                                   school_meeting=referral if school_recorded else None,
-                                   whanau_meeting=referral if whanau_recorded else None,
-                                   has_current_contact=has_contact)
+    assert chosen == next_deadline(referral_date=referral, status=status, today=today, school_meeting=school,
+                                   whanau_meeting=whanau, has_current_contact=has_contact)
+
+
+def test_a_meeting_booked_ahead_leaves_its_deadline_on_the_list_until_its_day(tmp_path):
+    db = tmp_path / "s.sqlite3"
+    with Store(db) as store:
+        case = store.create(make_case(referral_date=date(2026, 6, 1)))  # a Monday
+        store.create(Event(case_id=case.id, subject=INITIAL_SCHOOL_MEETING,
+                           start="2026-06-05T10:00:00+12:00", end="2026-06-05T11:00:00+12:00"))
+        [row] = store.case_list_rows()
+    before, booked_day = date(2026, 6, 3), date(2026, 6, 5)
+    assert DeadlineLookup(before).of_row(row)[0] == "School mtg due Mon 8 Jun"
+    assert DeadlineLookup(booked_day).of_row(row)[0] == ""  # met on its day (no whānau contact details held)
+    for today, due in ((before, "2026-06-08"), (booked_day, None)):
+        with closing(sqlite3.connect(db)) as conn:
+            [sql_due] = conn.execute(f"SELECT {NEXT_DUE_SQL} FROM case_list", {"today": today.isoformat()}).fetchone()
+        assert sql_due == due

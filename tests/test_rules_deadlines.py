@@ -41,7 +41,13 @@ def test_all_passed_shows_the_last_in_red():
 
 def test_closed_or_met_cases_have_no_deadline():
     assert deadline(date(2026, 4, 2), status="Closed") is None
-    assert deadline(date(2026, 4, 2), school=date(2026, 4, 2), whanau=date(2026, 4, 3)) is None
+    assert deadline(date(2026, 4, 3), school=date(2026, 4, 2), whanau=date(2026, 4, 3)) is None
+
+
+def test_a_meeting_booked_ahead_meets_its_deadline_on_its_day():
+    booked = date(2026, 4, 9)  # the school meeting, entered ahead for Thu 9 Apr
+    assert deadline(date(2026, 4, 8), school=booked).describe() == "School mtg due Fri 10 Apr"
+    assert deadline(booked, school=booked).describe() == "Whānau mtg due Fri 17 Apr"
 
 
 def test_recorded_after_the_next_working_day_is_late():

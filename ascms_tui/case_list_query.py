@@ -18,7 +18,7 @@ from contextlib import closing
 from datetime import date
 from typing import NamedTuple
 
-from .deadlines import DEADLINE_DAYS, Deadline, choose_deadline, pending_deadlines
+from .deadlines import DEADLINE_DAYS, choose_deadline, meeting_pending, pending_deadlines
 from .picklists import CaseStatus
 
 CLOSED = CaseStatus.CLOSED.value
@@ -70,13 +70,12 @@ class CaseListRow(NamedTuple):
         return date.fromisoformat(self.first_whanau_meeting) if self.first_whanau_meeting else None
 
     def school_open(self, today: str) -> bool:
-        """No Initial School Meeting as of `today` (ISO): none recorded, or only one booked for later."""
-        return self.first_school_meeting is None or self.first_school_meeting > today
+        """The Initial School Meeting is still to hold as of `today` (ISO)."""
+        return meeting_pending(self.first_school_meeting, today)
 
     def whanau_open(self, today: str) -> bool:
-        """The whānau meeting is still to hold as of `today`, with current contact details to arrange it."""
-        return (self.first_whanau_meeting is None or self.first_whanau_meeting > today) and bool(
-            self.has_current_contact)
+        """The whānau meeting is still to hold as of `today` (ISO), with current contact details to arrange it."""
+        return meeting_pending(self.first_whanau_meeting, today) and bool(self.has_current_contact)
 
 
 # CaseListRow (and the case_list table) has one due-date column per count in DEADLINE_DAYS.
@@ -85,14 +84,14 @@ DUE_COLUMNS = {days: f"due_{days}" for days in DEADLINE_DAYS}
 
 def _next_due_sql() -> str:
     """SQL for a case_list row's next deadline (ISO date or NULL), chosen as `choose_deadline` does; :today is ISO."""
-    open_tests = {"school": "(first_school_meeting IS NULL OR first_school_meeting > :today)",
-                  "whanau": "((first_whanau_meeting IS NULL OR first_whanau_meeting > :today) AND has_current_contact)"}
+    # As CaseListRow.school_open and whanau_open, in SQL.
+    open_tests = ("(first_school_meeting IS NULL OR first_school_meeting > :today)",
+                  "((first_whanau_meeting IS NULL OR first_whanau_meeting > :today) AND has_current_contact)")
     branches = []
     # Both open first: each later branch then means exactly one is open.
     for school_open, whanau_open in ((True, True), (True, False), (False, True)):
         pending = pending_deadlines(school_open, whanau_open)
-        condition = " AND ".join(test for test, is_open in zip(open_tests.values(), (school_open, whanau_open))
-                                 if is_open)
+        condition = " AND ".join(test for test, is_open in zip(open_tests, (school_open, whanau_open)) if is_open)
         columns = [DUE_COLUMNS[days] for _, days in pending]
         # The first not yet passed; when all have passed, the last (shown in red).
         choice = " ".join(f"WHEN {column} >= :today THEN {column}" for column in columns[:-1])
@@ -118,28 +117,16 @@ class DeadlineLookup:
         self.today = today
         self._today_iso = today.isoformat()
         self._cells: dict[tuple, DeadlineCell] = {}
-        self._deadlines: dict[tuple, Deadline | None] = {}
-
-    def _key(self, row: CaseListRow) -> tuple:
-        return (row.referral_date, row.status == CLOSED, row.school_open(self._today_iso),
-                row.whanau_open(self._today_iso))
-
-    def deadline(self, row: CaseListRow) -> Deadline | None:
-        key = self._key(row)
-        try:
-            return self._deadlines[key]
-        except KeyError:
-            _, _, school_open, whanau_open = key
-            dues = {days: date.fromisoformat(getattr(row, column)) for days, column in DUE_COLUMNS.items()}
-            found = self._deadlines[key] = choose_deadline(
-                dues, status=row.status, school_open=school_open, whanau_open=whanau_open, today=self.today)
-            return found
 
     def of_row(self, row: CaseListRow) -> DeadlineCell:
-        key = self._key(row)
+        key = (row.referral_date, row.status == CLOSED, row.school_open(self._today_iso),
+               row.whanau_open(self._today_iso))
         cell = self._cells.get(key)
         if cell is None:
-            found = self.deadline(row)
+            _, _, school_open, whanau_open = key
+            dues = {days: date.fromisoformat(getattr(row, column)) for days, column in DUE_COLUMNS.items()}
+            found = choose_deadline(dues, status=row.status, school_open=school_open, whanau_open=whanau_open,
+                                    today=self.today)
             cell = self._cells[key] = (found.describe(), found.passed, found.due.toordinal()) if found else ("", False, None)
         return cell
 
@@ -183,7 +170,7 @@ def first_page(conn: sqlite3.Connection, *, today: date, user_name: str | None, 
     columns = ", ".join(CaseListRow._fields).replace("id,", "case_id,", 1)
     rows = cursor.execute(
         f"SELECT {columns} FROM case_list WHERE {_SCOPE_WHERE[scope].replace('?', ':user')} "
-        f"ORDER BY {NEXT_DUE_SQL} IS NULL, {NEXT_DUE_SQL}, case_number LIMIT :limit",
+        f"ORDER BY {NEXT_DUE_SQL} NULLS LAST, case_number LIMIT :limit",
         {"user": user_name, "today": today.isoformat(), "limit": limit},
     ).fetchall()
     return FirstPage(scope, {"mine": mine, "all": total, "closed": closed}, list(map(CaseListRow._make, rows)))

@@ -232,6 +232,7 @@ def _migrated_and_deadlines(store: Store, day: date, numbers: dict[str, str], co
     recent_referrals = add_business_days(day, -max(WHANAU_MEETING_DAYS)).isoformat()
     # The next deadline depends on whether each meeting has taken place by `day`, not on its
     # date: memoised, a few dozen calls serve every recent referral.
+    day_iso = day.isoformat()
     messages: dict[tuple, str | None] = {}
     for case_id, status, owner, referral, migrated, school, whanau, has_current_contact in store.read(
         "SELECT case_id, status, case_owner, referral_date, migrated, first_school_meeting, first_whanau_meeting, "
@@ -247,8 +248,8 @@ def _migrated_and_deadlines(store: Store, day: date, numbers: dict[str, str], co
                                             "Migrated case has no Student Plan In Progress with a step"))
         if referral < recent_referrals:
             continue
-        key = (referral, status, meeting_pending(school and date.fromisoformat(school), day),
-               meeting_pending(whanau and date.fromisoformat(whanau), day), bool(has_current_contact))
+        key = (referral, status, meeting_pending(school, day_iso), meeting_pending(whanau, day_iso),
+               bool(has_current_contact))
         if key not in messages:
             messages[key] = _deadline_soon(day, soon, *key)
         if messages[key]:

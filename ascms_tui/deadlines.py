@@ -16,9 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import TypeVar
 
 from .calendar import add_business_days
 from .picklists import CaseStatus
+
+Day = TypeVar("Day", date, str)
 
 # Due dates repeat across a caseload (a few hundred referral dates for 10,000 cases).
 due_date = lru_cache(maxsize=65_536)(add_business_days)
@@ -106,6 +109,9 @@ def next_deadline(
     )
 
 
-def meeting_pending(meeting: date | None, today: date) -> bool:
-    """No initial meeting yet: none recorded, or only one booked for a later day."""
+def meeting_pending(meeting: Day | None, today: Day) -> bool:
+    """No initial meeting yet: none recorded, or only one booked for a later day.
+
+    Takes dates, or ISO date strings (which compare the same way), as the case list stores them.
+    """
     return meeting is None or meeting > today

@@ -4,7 +4,8 @@ Fixtures (registered through tests/conftest.py):
 
 - ``sandbox``: a fresh sandbox (empty data dir, auto-approved sign-ins, no faults) for one test.
 - ``sandbox_factory``: ``sandbox_factory(faults="seed=7,lose=0.1", auto_approve=True, data_dir=None,
-  seed=None)`` starts more, each stopped at the end of the test.
+  seed=None, org=None, daily_limit=None, client_id=None, client_secret=None)`` starts more, each stopped
+  at the end of the test (``org``: a contract file for the sandbox to play, see ``org_file``).
 - ``module_sandbox``: one sandbox shared by the tests of a module, for tests that each use records
   of their own (faster than one per test).
 
@@ -42,8 +43,13 @@ class SandboxError(AssertionError):
 
 class SandboxServer:
     def __init__(self, data_dir: Path, *, token: str = TOKEN, faults: str = "", auto_approve: bool = True,
-                 poll_interval: int = 0, seed: str | None = None):
+                 poll_interval: int = 0, seed: str | None = None, org: Path | None = None,
+                 daily_limit: int | None = None, client_id: str | None = None, client_secret: str | None = None):
         self.data_dir = Path(data_dir)
+        self.org = org
+        self.daily_limit = daily_limit
+        self.client_id = client_id
+        self.client_secret = client_secret
         self.token = token
         self.faults = faults
         self.auto_approve = auto_approve
@@ -65,6 +71,14 @@ class SandboxServer:
             command.append("--auto-approve")
         if self.seed:
             command += ["--seed", self.seed]
+        if self.org:
+            command += ["--org", str(self.org)]
+        if self.daily_limit:
+            command += ["--daily-limit", str(self.daily_limit)]
+        if self.client_id:
+            command += ["--client-id", self.client_id]
+        if self.client_secret:
+            command += ["--client-secret", self.client_secret]
         self.log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - open while the server runs
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log,
                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -165,14 +179,16 @@ class SandboxServer:
         status, parsed, _ = self.request(method, path, body, **options)
         return status, parsed
 
-    def query(self, soql: str, **options) -> dict:
-        status, body = self.api("GET", "query?" + urllib.parse.urlencode({"q": soql}), **options)
+    def query(self, soql: str, *, deleted: bool = False, **options) -> dict:
+        """One page; `deleted` uses queryAll (deleted and archived records too)."""
+        resource = "queryAll" if deleted else "query"
+        status, body = self.api("GET", f"{resource}?" + urllib.parse.urlencode({"q": soql}), **options)
         if status != 200:
             raise SandboxError(f"query failed ({status}): {body}")
         return body
 
-    def query_all(self, soql: str) -> list[dict]:
-        page = self.query(soql)
+    def query_all(self, soql: str, *, deleted: bool = False) -> list[dict]:
+        page = self.query(soql, deleted=deleted)
         records = list(page["records"])
         while not page["done"]:
             status, page = self.api("GET", page["nextRecordsUrl"])
@@ -191,12 +207,20 @@ class SandboxServer:
         body = {"sobject": sobject, "fields": fields, **({"by": by} if by else {})}
         return self._admin("POST", "central-create", body)["id"]
 
-    def central_edit(self, sobject: str, record_id: str, fields: dict, by: str | None = None) -> dict:
-        body = {"sobject": sobject, "id": record_id, "fields": fields, **({"by": by} if by else {})}
+    def central_edit(self, sobject: str, record_id: str, fields: dict, by: str | None = None,
+                     late_by: float = 0) -> dict:
+        body = {"sobject": sobject, "id": record_id, "fields": fields, **({"by": by} if by else {}),
+                **({"late_by": late_by} if late_by else {})}
         return self._admin("POST", "central-edit", body)
 
     def central_delete(self, sobject: str, record_id: str) -> list[str]:
         return self._admin("POST", "central-delete", {"sobject": sobject, "id": record_id})["deleted"]
+
+    def central_archive(self, record_id: str) -> None:
+        self._admin("POST", "central-archive", {"id": record_id})
+
+    def set_validation_rules(self, rules: list[dict]) -> dict:
+        return self._admin("POST", "validation-rules", {"rules": rules})
 
     def set_faults(self, spec: str) -> dict:
         return self._admin("POST", "faults", {"spec": spec})
@@ -207,7 +231,7 @@ class SandboxServer:
     def users(self) -> dict:
         return self._admin("GET", "users")
 
-    def device_login(self, client_id: str = "ascms-tui-tests") -> dict:
+    def device_login(self, client_id: str = "ascms-tui") -> dict:
         """Sign in through the device flow (approving through the admin API when needed); the tokens."""
         status, started, _ = self.request("POST", "/services/oauth2/token", token="",
                                           form={"response_type": "device_code", "client_id": client_id})
@@ -221,6 +245,46 @@ class SandboxServer:
         if status != 200:
             raise SandboxError(f"device flow did not finish ({status}): {tokens}")
         return tokens
+
+
+def org_file(folder: Path, *, extra_objects: list[dict] = (), change=None) -> Path:
+    """A contract file for `--org`: the app's own contract with objects added, or changed by `change(data)`."""
+    from ascms_tui.org_contract import default_contract
+
+    data = {"apiVersion": default_contract().api_version,
+            "sobjects": [{**o.describe, "fields": [dict(f.describe) for f in o.fields.values()]}
+                         for o in default_contract().objects.values()]}
+    data["sobjects"] += list(extra_objects)
+    if change is not None:
+        change(data)
+    path = Path(folder) / "org.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def field(name: str, type_: str = "string", **attributes) -> dict:
+    """One describe-shaped field for a test contract; createable, updateable and nillable unless said."""
+    described = {"name": name, "label": name, "type": type_, "length": 255 if type_ == "string" else 0,
+                 "precision": 18 if type_ == "double" else 0, "scale": 0, "nillable": True, "createable": True,
+                 "updateable": True, "defaultedOnCreate": False, "externalId": False, "unique": False,
+                 "restrictedPicklist": False, "picklistValues": [], "referenceTo": [], "relationshipName": None,
+                 "cascadeDelete": False, "autoNumber": False}
+    described.update(attributes)
+    return described
+
+
+def custom_object(name: str, prefix: str, fields: list[dict]) -> dict:
+    """A custom object for a test contract, with the system fields every object has."""
+    system = [field("Id", "id", createable=False, updateable=False, nillable=False, defaultedOnCreate=True),
+              field("OwnerId", "reference", referenceTo=["User"], relationshipName="Owner", defaultedOnCreate=True),
+              *(field(n, "datetime", createable=False, updateable=False, nillable=False, defaultedOnCreate=True)
+                for n in ("CreatedDate", "LastModifiedDate", "SystemModstamp")),
+              *(field(n, "reference", createable=False, updateable=False, referenceTo=["User"])
+                for n in ("CreatedById", "LastModifiedById")),
+              field("IsDeleted", "boolean", createable=False, updateable=False, nillable=False,
+                    defaultedOnCreate=True)]
+    return {"name": name, "label": name, "keyPrefix": prefix, "custom": True, "createable": True,
+            "updateable": True, "deletable": True, "queryable": True, "fields": system + fields}
 
 
 @pytest.fixture

@@ -21,13 +21,15 @@ def server(module_sandbox):
 
 @pytest.fixture(scope="module")
 def case_id(server) -> str:
-    status, body = server.api("POST", "sobjects/Case", {"Subject": "Invented case", "Offline_Id__c": "case-1"})
+    status, body = server.api("POST", "sobjects/Case", {"Student_Name__c": "Invented case", "Offline_Id__c": "case-1"})
     assert status == 201
     return body["id"]
 
 
 def event(offline_id: str, **fields) -> dict:
-    return {"attributes": {"type": "Event"}, "Offline_Id__c": offline_id, **fields}
+    # A timed Event needs an end or a duration, as in Salesforce.
+    return {"attributes": {"type": "Event"}, "Offline_Id__c": offline_id, "StartDateTime": "2026-06-30T01:00:00Z",
+            "DurationInMinutes": 30, **fields}
 
 
 def test_upsert_creates_then_updates_the_same_record(server, case_id):
@@ -55,7 +57,7 @@ def test_results_come_back_one_per_record_in_order_and_a_bad_record_does_not_sto
     assert status == 200
     assert [r["success"] for r in results] == [True, False, True]
     assert results[1] == {"success": False, "errors": [{
-        "statusCode": "MALFORMED_ID", "message": "WhatId: id value of incorrect type: not-an-id",
+        "statusCode": "MALFORMED_ID", "message": "Related To ID: id value of incorrect type: not-an-id",
         "fields": ["WhatId"]}]}
     subjects = {r["Subject"] for r in server.query_all(
         f"SELECT Subject FROM Event WHERE Offline_Id__c IN ('{keys[0]}', '{keys[1]}', '{keys[2]}')")}
@@ -136,10 +138,22 @@ def test_records_need_their_type_and_it_must_match_the_url(server):
     assert (status, body[0]["errorCode"]) == (400, "INVALID_TYPE")
 
 
-def test_a_field_that_cannot_be_an_external_id_is_not_found(server):
-    status, body = server.api("PATCH", "composite/sobjects/Event/Subject", {"records": [event("x")]})
-    assert status == 404
-    assert body == [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
+def test_a_field_that_is_not_an_external_id_is_not_found(server):
+    # REST API Developer Guide, upsert: the key must be a field flagged External ID.
+    for key in ("Subject", "Time_Spent_Hours__c", "No_Such__c"):
+        status, body = server.api("PATCH", f"composite/sobjects/Event/{key}", {"records": [event("x")]})
+        assert status == 404, key
+        assert body == [{"message": f"Provided external ID field does not exist or is not accessible: {key}",
+                         "errorCode": "NOT_FOUND"}]
+        status, body = server.api("PATCH", f"sobjects/Event/{key}/x", {"Subject": "y"})
+        assert (status, body[0]["errorCode"]) == (404, "NOT_FOUND"), key
+
+
+def test_collections_upsert_keyed_on_id_is_refused(server, case_id):
+    status, body = server.api("PATCH", "composite/sobjects/Case/Id", {"records": [
+        {"attributes": {"type": "Case"}, "Id": case_id, "Catchment__c": "Invented"}]})
+    assert (status, body[0]["errorCode"]) == (400, "INVALID_FIELD")
+    assert "Only external ids are supported" in body[0]["message"]
 
 
 def test_bad_json_is_a_json_parser_error(server):

@@ -25,10 +25,11 @@ def sub(method: str, url: str, ref: str, body: dict | None = None) -> dict:
 def test_a_new_case_and_its_comment_and_event_in_one_request(server):
     key = str(uuid.uuid4())
     status, body = server.api("POST", "composite", {"allOrNone": True, "compositeRequest": [
-        sub("PATCH", f"sobjects/Case/Offline_Id__c/{key}", "newCase", {"Subject": "Invented referral"}),
+        sub("PATCH", f"sobjects/Case/Offline_Id__c/{key}", "newCase", {"Student_Name__c": "Invented referral"}),
         sub("POST", "sobjects/CaseComment", "comment", {"ParentId": "@{newCase.id}", "CommentBody": "Referral in."}),
         sub("PATCH", "composite/sobjects/Event/Offline_Id__c", "events", {"allOrNone": False, "records": [
-            {"attributes": {"type": "Event"}, "Offline_Id__c": key + "-e", "WhatId": "@{newCase.id}"}]}),
+            {"attributes": {"type": "Event"}, "Offline_Id__c": key[:-2] + "-e", "WhatId": "@{newCase.id}",
+             "StartDateTime": "2026-06-30T01:00:00Z", "DurationInMinutes": 30}]}),
         sub("GET", "query?q=SELECT+Id,ParentId+FROM+CaseComment+WHERE+ParentId='@{newCase.id}'", "check"),
     ]})
     assert status == 200
@@ -41,14 +42,14 @@ def test_a_new_case_and_its_comment_and_event_in_one_request(server):
     assert responses[1]["httpStatusCode"] == 201
     assert responses[2]["body"][0]["created"] is True
     assert responses[3]["body"]["records"][0]["ParentId"] == case["body"]["id"]
-    _, event = server.api("GET", f"sobjects/Event/Offline_Id__c/{key}-e")
+    _, event = server.api("GET", f"sobjects/Event/Offline_Id__c/{key[:-2]}-e")
     assert event["WhatId"] == case["body"]["id"]
 
 
 def test_all_or_none_rolls_back_and_halts_the_others(server):
     key = str(uuid.uuid4())
     status, body = server.api("POST", "composite", {"allOrNone": True, "compositeRequest": [
-        sub("PATCH", f"sobjects/Case/Offline_Id__c/{key}", "newCase", {"Subject": "x"}),
+        sub("PATCH", f"sobjects/Case/Offline_Id__c/{key}", "newCase", {"Student_Name__c": "x"}),
         sub("POST", "sobjects/CaseComment", "bad", {"ParentId": "@{newCase.id}", "Offline_Id__c": "no"}),
         sub("POST", "sobjects/Task", "after", {"Subject": "never", "WhatId": "@{newCase.id}"}),
     ]})
@@ -63,7 +64,7 @@ def test_all_or_none_rolls_back_and_halts_the_others(server):
 def test_all_or_none_covers_collections_inside(server):
     key = str(uuid.uuid4())
     _status, body = server.api("POST", "composite", {"allOrNone": True, "compositeRequest": [
-        sub("PATCH", f"sobjects/Case/Offline_Id__c/{key}", "newCase", {"Subject": "x"}),
+        sub("PATCH", f"sobjects/Case/Offline_Id__c/{key}", "newCase", {"Student_Name__c": "x"}),
         sub("POST", "composite/sobjects", "comments", {"allOrNone": False, "records": [
             {"attributes": {"type": "CaseComment"}, "ParentId": "@{newCase.id}", "CommentBody": "fine"},
             {"attributes": {"type": "CaseComment"}, "ParentId": "@{newCase.id}", "Offline_Id__c": "bad"}]}),

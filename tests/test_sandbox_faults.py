@@ -105,7 +105,8 @@ def test_lose_commits_then_closes_the_connection_without_a_reply(server):
 
 
 def event(key: str, **fields) -> dict:
-    return {"attributes": {"type": "Event"}, "Offline_Id__c": key, **fields}
+    return {"attributes": {"type": "Event"}, "Offline_Id__c": key, "StartDateTime": "2026-06-30T01:00:00Z",
+            "DurationInMinutes": 30, **fields}
 
 
 def test_lock_fails_single_records_in_a_collection_and_repeats_for_a_seed(server):
@@ -158,7 +159,7 @@ def test_expire_invalidates_issued_tokens_every_n_requests_and_refresh_works(ser
     seen = [server.api("GET", QUERY, token=access)[0] for _ in range(4)]
     assert seen == [200, 200, 200, 401]
     status, renewed, _ = server.request("POST", "/services/oauth2/token", token="", form={
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": "x"})
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": "ascms-tui"})
     assert status == 200
     access = renewed["access_token"]
     seen = [server.api("GET", QUERY, token=access)[0] for _ in range(4)]

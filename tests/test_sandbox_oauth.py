@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 TOKEN_URL = "/services/oauth2/token"
@@ -22,11 +24,11 @@ def poll(server, device_code: str, client_id: str = "ascms-tui") -> tuple[int, d
 
 
 def test_device_flow_waits_for_approval_on_the_page_then_gives_tokens(sandbox_factory):
-    server = sandbox_factory(auto_approve=False, poll_interval=5)
+    server = sandbox_factory(auto_approve=False, poll_interval=1)
     started = start_device_flow(server)
     assert set(started) == {"device_code", "user_code", "verification_uri", "interval"}
     assert started["verification_uri"] == f"{server.base_url}/setup/connect"
-    assert started["interval"] == 5
+    assert started["interval"] == 1
     assert poll(server, started["device_code"]) == (400, {"error": "authorization_pending",
                                                           "error_description": "authorization pending"})
 
@@ -37,6 +39,9 @@ def test_device_flow_waits_for_approval_on_the_page_then_gives_tokens(sandbox_fa
                                      form={"user_code": started["user_code"].lower(), "action": "approve"})
     assert status == 200 and "connected" in page
 
+    # Polled again sooner than the interval: slow down (RFC 8628, as Salesforce answers).
+    assert poll(server, started["device_code"])[1]["error"] == "slow_down"
+    time.sleep(1.05)
     status, tokens = poll(server, started["device_code"])
     assert status == 200
     assert tokens["token_type"] == "Bearer"
@@ -106,3 +111,39 @@ def test_revoked_token_stops_working(sandbox):
     tokens = sandbox.device_login()
     sandbox.request("POST", "/services/oauth2/revoke", token="", form={"token": tokens["access_token"]})
     assert sandbox.api("GET", "query?q=SELECT+Id+FROM+Case", token=tokens["access_token"])[0] == 401
+
+
+def test_only_the_registered_client_id_signs_in(sandbox_factory):
+    server = sandbox_factory(client_id="ascms-tui-provider-x")
+    status, body, _ = server.request("POST", TOKEN_URL, token="",
+                                     form={"response_type": "device_code", "client_id": "someone-else"})
+    assert (status, body["error"]) == (400, "invalid_client_id")
+    started = start_device_flow(server, client_id="ascms-tui-provider-x")
+    assert poll(server, started["device_code"], client_id="someone-else")[1]["error"] == "invalid_grant"
+    assert poll(server, started["device_code"], client_id="ascms-tui-provider-x")[0] == 200
+
+
+def test_scope_decides_whether_a_refresh_token_is_given(sandbox_factory):
+    server = sandbox_factory()
+    for scope, refresh in (("api refresh_token", True), ("api", False)):
+        status, started, _ = server.request("POST", TOKEN_URL, token="", form={
+            "response_type": "device_code", "client_id": "ascms-tui", "scope": scope})
+        assert status == 200
+        status, tokens = poll(server, started["device_code"])
+        assert status == 200 and tokens["scope"] == " ".join(sorted(scope.split()))
+        assert ("refresh_token" in tokens) is refresh
+    status, body, _ = server.request("POST", TOKEN_URL, token="", form={
+        "response_type": "device_code", "client_id": "ascms-tui", "scope": "api full"})
+    assert (status, body["error"]) == (400, "invalid_scope")
+
+
+def test_a_connected_app_may_require_its_secret_to_refresh(sandbox_factory):
+    server = sandbox_factory(client_secret="invented-secret")
+    tokens = server.device_login()  # the device flow itself needs no secret
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": "ascms-tui"}
+    status, body, _ = server.request("POST", TOKEN_URL, token="", form=form)
+    assert (status, body["error"]) == (400, "invalid_client")
+    status, body, _ = server.request("POST", TOKEN_URL, token="", form={**form, "client_secret": "wrong"})
+    assert (status, body["error"]) == (400, "invalid_client")
+    status, body, _ = server.request("POST", TOKEN_URL, token="", form={**form, "client_secret": "invented-secret"})
+    assert status == 200 and body["access_token"]

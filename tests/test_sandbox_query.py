@@ -4,14 +4,27 @@ SystemModstamp as a pull cursor, and Salesforce's errors for malformed queries."
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
 
 import pytest
 
+from tests.sandbox_server import SandboxServer, custom_object, field, org_file
+
 
 @pytest.fixture(scope="module")
-def server(module_sandbox):
-    return module_sandbox
+def server(tmp_path_factory):
+    """A sandbox playing an org with a few objects of its own, for the query engine's sake."""
+    folder = tmp_path_factory.mktemp("sandbox")
+    people = custom_object("Person__c", "a0P", [
+        field("Name__c"), field("Age__c", "double", scale=1), field("Active__c", "boolean"), field("Note__c"),
+        field("Seen__c", "datetime")])
+    numbered = [custom_object(name, prefix, [field("N__c", "double")])
+                for name, prefix in (("Pageable__c", "a0Q"), ("Big__c", "a0R"), ("Locator__c", "a0S"),
+                                     ("Cursor__c", "a0T"))]
+    server = SandboxServer(folder, org=org_file(folder, extra_objects=[people, *numbered]))
+    yield server
+    server.stop()
 
 
 def create_many(server, sobject: str, rows: list[dict]) -> list[str]:
@@ -83,7 +96,7 @@ def test_order_limit_offset_and_count(server, people):
 def test_malformed_queries_get_salesforce_errors(server):
     for text in ("SELEC Id FROM Case", "SELECT Id FROM", "SELECT Id FROM Case WHERE", "SELECT Id, Id FROM Case",
                  "SELECT Id FROM Case WHERE Name = 'unterminated", "SELECT Id FROM Case WHERE A = 1 AND B = 2 OR C = 3",
-                 "SELECT Id FROM Case LIMIT x", "SELECT Id FROM Case WHERE Subject > null", ""):
+                 "SELECT Id FROM Case LIMIT x", "SELECT Id FROM Case WHERE Status > null", ""):
         status, body = soql(server, text)
         assert status == 400, text
         assert body[0]["errorCode"] == "MALFORMED_QUERY", (text, body)
@@ -93,8 +106,13 @@ def test_malformed_queries_get_salesforce_errors(server):
     assert "dateTime" in body[0]["message"]
 
 
-def test_an_object_never_written_is_an_empty_result(server):
-    assert soql(server, "SELECT Id FROM Nothing_Here__c") == (200, {"totalSize": 0, "done": True, "records": []})
+def test_an_object_never_written_is_an_empty_result_and_an_unknown_one_an_error(server):
+    assert soql(server, "SELECT Id FROM UBNF__c") == (200, {"totalSize": 0, "done": True, "records": []})
+    status, body = soql(server, "SELECT Id FROM Nothing_Here__c")
+    assert status == 400 and body[0]["errorCode"] == "INVALID_TYPE"
+    status, body = soql(server, "SELECT Id, No_Such_Field__c FROM UBNF__c")
+    assert status == 400 and body[0]["errorCode"] == "INVALID_FIELD"
+    assert "No such column 'No_Such_Field__c' on entity 'UBNF__c'" in body[0]["message"]
 
 
 def test_paging_with_next_records_url_and_batch_size(server):
@@ -139,35 +157,44 @@ def test_an_unknown_or_finished_locator_is_invalid(server):
     assert server.api("GET", "query/01gNOTAREALCURSOR1-200")[1][0]["errorCode"] == "INVALID_QUERY_LOCATOR"
 
 
-def test_system_modstamp_works_as_a_pull_cursor(server):
+def test_system_modstamp_is_whole_seconds_so_a_cursor_must_look_back(server):
+    # Salesforce stamps SystemModstamp to the second: records written in the same second share it,
+    # so `> last seen` can miss one written later in that second; `>=` finds it again.
     ids = create_many(server, "Cursor__c", [{"N__c": i} for i in range(5)])
     rows = server.query_all("SELECT Id, SystemModstamp FROM Cursor__c ORDER BY SystemModstamp")
     assert [r["Id"] for r in rows] == ids
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+0000", r["SystemModstamp"]) for r in rows)
+    assert len({r["SystemModstamp"] for r in rows}) == 1  # one request, within one second
     cursor = rows[2]["SystemModstamp"]
-    later = server.query_all(f"SELECT Id FROM Cursor__c WHERE SystemModstamp > {cursor} ORDER BY SystemModstamp")
-    assert [r["Id"] for r in later] == ids[3:]
-    # A change made centrally moves the record past the cursor.
-    server.central_edit("Cursor__c", ids[0], {"N__c": 100})
-    later = server.query_all(f"SELECT Id, N__c FROM Cursor__c WHERE SystemModstamp > {cursor} "
-                             "ORDER BY SystemModstamp ASC")
-    assert [(r["Id"], r["N__c"]) for r in later] == [(ids[3], 3), (ids[4], 4), (ids[0], 100)]
+    assert server.query_all(f"SELECT Id FROM Cursor__c WHERE SystemModstamp > {cursor}") == []
     inclusive = server.query_all(f"SELECT Id FROM Cursor__c WHERE SystemModstamp >= {cursor}")
-    assert len(inclusive) == 4
+    assert len(inclusive) == 5
+    # A change made centrally in a later second moves the record past the cursor...
+    time.sleep(1.05)
+    server.central_edit("Cursor__c", ids[0], {"N__c": 100})
+    later = server.query_all(f"SELECT Id, N__c FROM Cursor__c WHERE SystemModstamp > {cursor}")
+    assert [(r["Id"], r["N__c"]) for r in later] == [(ids[0], 100)]
+    # ...but one that commits late carries a stamp from before it was seen.
+    edited = server.central_edit("Cursor__c", ids[1], {"N__c": 101}, late_by=30)
+    assert edited["SystemModstamp"] < cursor
+    later = server.query_all(f"SELECT Id FROM Cursor__c WHERE SystemModstamp > {cursor}")
+    assert [r["Id"] for r in later] == [ids[0]]
 
 
 def test_semi_join_and_parent_fields(server):
     users = server.users()
-    mine = create_many(server, "Case", [{"Subject": "mine", "Case_Owner_Name__c": "Kiri Tomlinson"}])[0]
-    theirs = create_many(server, "Case", [{"Subject": "theirs", "Case_Owner_Name__c": "Hamish Petrie"}])[0]
-    create_many(server, "Event", [{"WhatId": mine, "Subject": "A"}, {"WhatId": theirs, "Subject": "B"},
-                                  {"WhatId": mine, "Subject": "C"}])
+    mine = create_many(server, "Case", [{"Student_Name__c": "mine", "Case_Owner_Name__c": "Kiri Tomlinson"}])[0]
+    theirs = create_many(server, "Case", [{"Student_Name__c": "theirs", "Case_Owner_Name__c": "Hamish Petrie"}])[0]
+    at = {"StartDateTime": "2026-06-30T01:00:00Z", "DurationInMinutes": 30}
+    create_many(server, "Event", [{"WhatId": mine, "Subject": "A", **at}, {"WhatId": theirs, "Subject": "B", **at},
+                                  {"WhatId": mine, "Subject": "C", **at}])
     rows = server.query_all("SELECT Subject, WhatId, Owner.Name FROM Event WHERE WhatId IN "
                             "(SELECT Id FROM Case WHERE Case_Owner_Name__c = 'Kiri Tomlinson') ORDER BY Subject")
     assert [r["Subject"] for r in rows] == ["A", "C"]
     assert rows[0]["Owner"] == {"attributes": {"type": "User", "url": f"/services/data/v60.0/sobjects/User/"
                                                                        f"{users['default']}"},
                                 "Name": "Kiri Tomlinson"}
-    rows = server.query_all("SELECT Subject FROM Event WHERE What.Subject = 'theirs'")
+    rows = server.query_all("SELECT Subject FROM Event WHERE What.Student_Name__c = 'theirs'")
     assert [r["Subject"] for r in rows] == ["B"]
-    status, body = soql(server, "SELECT Id FROM Event WHERE WhatId IN (SELECT Id, Subject FROM Case)")
+    status, body = soql(server, "SELECT Id FROM Event WHERE WhatId IN (SELECT Id, Status FROM Case)")
     assert status == 400 and body[0]["errorCode"] == "MALFORMED_QUERY"

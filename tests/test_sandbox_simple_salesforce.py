@@ -30,14 +30,15 @@ def client(sandbox):
 
 
 def test_create_get_update_upsert_and_query(client, sandbox):
-    created = client.Case.create({"Subject": "Invented referral", "Case_Owner_Name__c": "Kiri Tomlinson"})
+    created = client.Case.create({"Student_Name__c": "Invented referral", "Case_Owner_Name__c": "Kiri Tomlinson"})
     assert created["success"] is True and created["id"].startswith("500")
     case = client.Case.get(created["id"])
-    assert case["Subject"] == "Invented referral"
+    assert case["Student_Name__c"] == "Invented referral"
     assert client.Case.update(created["id"], {"Status": "Open"}) == 204
 
     key = str(uuid.uuid4())
-    assert client.Event.upsert(f"Offline_Id__c/{key}", {"Subject": "Home visit", "WhatId": created["id"]}) == 201
+    assert client.Event.upsert(f"Offline_Id__c/{key}", {"Subject": "Home visit", "WhatId": created["id"],
+                                                         "StartDateTime": "2026-06-30T01:00:00Z", "DurationInMinutes": 60}) == 201
     assert client.Event.upsert(f"Offline_Id__c/{key}", {"Subject": "Home visit, whānau"}) == 200
 
     result = client.query(f"SELECT Id, Subject, WhatId FROM Event WHERE Offline_Id__c = '{key}'")

@@ -13,12 +13,13 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from typing import Any
 
 from .records import Org, SfError, not_found
 from .soql import Runner, get_ignoring_case, parse
-from .storage import normal_id
+from .storage import format_instant, normal_id
 
 MAX_COLLECTION = 200
 MAX_COMPOSITE = 25
@@ -67,8 +68,9 @@ class _Rollback(Exception):
 
 
 class Api:
-    def __init__(self, org: Org):
+    def __init__(self, org: Org, usage: Callable[[], tuple[int, int]] = lambda: (0, 15000)):
         self.org = org
+        self.usage = usage  # (requests used today, the daily limit)
         self.storage = org.storage
         self.runner = Runner(org.storage)
         self.cursors: OrderedDict[str, tuple[str, float, int, list[dict]]] = OrderedDict()
@@ -93,7 +95,11 @@ class Api:
         elif head == "sobjects" and n == 1:
             name, routes = "/sobjects", {"GET": self.describe_global}
         elif head == "sobjects" and n == 2:
-            name, routes = "/sobjects/{sobject}", {"POST": self.create_one, "GET": self.describe}
+            name, routes = "/sobjects/{sobject}", {"POST": self.create_one, "GET": self.basic_info}
+        elif head == "sobjects" and n == 3 and parts[2] == "describe":
+            name, routes = "/sobjects/{sobject}/describe", {"GET": self.describe}
+        elif head == "sobjects" and n == 3 and parts[2] in ("deleted", "updated"):
+            name, routes = f"/sobjects/{{sobject}}/{parts[2]}", {"GET": self.changed_between}
         elif head == "sobjects" and n == 3:
             name, routes = "/sobjects/{sobject}/{id}", {
                 "GET": self.get_one, "PATCH": self.update_one, "DELETE": self.delete_one}
@@ -109,10 +115,10 @@ class Api:
                 "POST": self.create_many, "PATCH": self.update_many, "DELETE": self.delete_many}
         elif head == "composite" and n == 4 and parts[1] == "sobjects":
             name, routes = "/composite/sobjects/{sobject}/{field}", {"PATCH": self.upsert_many}
-        elif head == "query" and n == 1:
-            name, routes = "/query", {"GET": self.query}
-        elif head == "query" and n == 2:
-            name, routes = "/query/{locator}", {"GET": self.query_more}
+        elif head in ("query", "queryAll") and n == 1:
+            name, routes = f"/{head}", {"GET": self.query}
+        elif head in ("query", "queryAll") and n == 2:
+            name, routes = f"/{head}/{{locator}}", {"GET": self.query_more}
         elif head == "limits" and n == 1:
             name, routes = "/limits", {"GET": self.limits}
         if not routes:
@@ -151,21 +157,57 @@ class Api:
                            "composite": base + "/composite", "limits": base + "/limits"})
 
     def describe_global(self, call: Call) -> Reply:
-        objects = [{"name": name, "keyPrefix": prefix, "custom": name.endswith("__c"),
-                    "urls": {"sobject": f"/services/data/v{call.version}/sobjects/{name}"}}
-                   for name, prefix in sorted(self.storage.objects().items())]
+        """Describe Global: every object of the org contract (REST API Developer Guide, "Describe Global")."""
+        objects = []
+        for described in self.org.contract.objects.values():
+            head = {k: v for k, v in described.describe.items() if k != "fields"}
+            name = described.name
+            objects.append({**head, "urls": {"sobject": f"/services/data/v{call.version}/sobjects/{name}",
+                                             "describe": f"/services/data/v{call.version}/sobjects/{name}/describe"}})
         return Reply(200, {"encoding": "UTF-8", "maxBatchSize": MAX_COLLECTION, "sobjects": objects})
 
+    def basic_info(self, call: Call) -> Reply:
+        described = self.org.described(call.parts[1])
+        head = {k: v for k, v in described.describe.items() if k != "fields"}
+        return Reply(200, {"objectDescribe": head, "recentItems": []})
+
     def describe(self, call: Call) -> Reply:
-        name = self.storage.object_name(call.parts[1], register=False)
-        if name is None:
-            raise not_found()
-        prefix = self.storage.objects()[name]
-        return Reply(200, {"objectDescribe": {"name": name, "keyPrefix": prefix, "custom": name.endswith("__c")},
-                           "recentItems": []})
+        """sObject Describe: the object and its fields as the contract has them."""
+        described = self.org.described(call.parts[1])
+        return Reply(200, {**described.describe, "fields": [dict(f.describe) for f in described.fields.values()]})
+
+    def changed_between(self, call: Call) -> Reply:
+        """`sobjects/{X}/deleted/` and `updated/` with `start` and `end` (REST API Developer Guide,
+        "Get a List of Deleted Records Within a Given Timeframe" / "... Updated Records ...")."""
+        described = self.org.described(call.parts[1])
+        sobject = self.storage.object_name(described.name)
+        window = []
+        for key in ("start", "end"):
+            text = call.query.get(key)
+            instant = _parse_instant(text) if text else None
+            if instant is None:
+                raise SfError("MISSING_ARGUMENT" if not text else "INVALID_DATE_FORMAT",
+                              f"{key}: a date and time like 2026-06-30T00:00:00+00:00 is required")
+            window.append(instant)
+        start, end = window
+        if end < start:
+            raise SfError("INVALID_REPLICATION_DATE", "end date must be after the start date")
+        now = time.time()
+        latest = min(end.timestamp(), now)
+        # Stamps are whole seconds; the window is [start, end] to the second.
+        records = self.storage.stamped_between(sobject, int(start.timestamp()) * 1000, int(latest) * 1000,
+                                               deleted=call.parts[2] == "deleted")
+        covered = format_instant(int(latest) * 1000)
+        if call.parts[2] == "deleted":
+            return Reply(200, {"deletedRecords": [{"id": r["Id"], "deletedDate": r["SystemModstamp"]}
+                                                  for r in records],
+                               "earliestDateAvailable": format_instant(int(now - 30 * 86400) * 1000),
+                               "latestDateCovered": covered})
+        return Reply(200, {"ids": [r["Id"] for r in records], "latestDateCovered": covered})
 
     def limits(self, call: Call) -> Reply:
-        return Reply(200, {"DailyApiRequests": {"Max": 15000, "Remaining": 15000}})
+        used, limit = self.usage()
+        return Reply(200, {"DailyApiRequests": {"Max": limit, "Remaining": max(0, limit - used)}})
 
     # --- single records ----------------------------------------------------------------
 
@@ -195,7 +237,7 @@ class Api:
 
     def get_one(self, call: Call) -> Reply:
         sobject, fields = self.org.live(call.parts[2])
-        if self.storage.object_name(call.parts[1], register=False) != sobject:
+        if self.storage.object_name(call.parts[1]) != sobject:
             raise not_found()
         return Reply(200, self._record(sobject, fields, call.version, call.query.get("fields")))
 
@@ -215,9 +257,7 @@ class Api:
         return Reply(200, data, {"Content-Type": "application/octet-stream"})
 
     def _external_matches(self, call: Call) -> tuple[str, str, list[str]]:
-        sobject = self.storage.object_name(call.parts[1], register=False)
-        if sobject is None:
-            raise not_found()
+        sobject = self.org.described(call.parts[1]).name
         if call.parts[2].lower() == "id":
             nid = normal_id(call.parts[3])
             return sobject, "Id", [nid] if nid and self.storage.exists(nid) else []
@@ -251,6 +291,7 @@ class Api:
             self.org.update(call.parts[3], body, user=call.user, sobject=call.parts[1])
             nid = normal_id(call.parts[3])
             return Reply(200, {"id": nid, "success": True, "errors": [], "created": False})
+        self.org.external_field(call.parts[1], call.parts[2])
         lowered = call.parts[2].lower()
         if any(k.lower() == lowered and str(v) != call.parts[3] for k, v in body.items()):
             raise SfError("INVALID_FIELD",
@@ -311,9 +352,11 @@ class Api:
 
     def upsert_many(self, call: Call) -> Reply:
         records, all_or_none = self._collection(call)
-        sobject = self.storage.object_name(call.parts[2])
+        sobject = self.org.described(call.parts[2]).name
         field_name = call.parts[3]
         if field_name.lower() == "id":
+            # REST API Developer Guide, "Upsert Multiple Records": "Only external ids are supported. Don't use
+            # record ids."
             raise SfError("INVALID_FIELD", "Only external ids are supported with sObject Collections upsert",
                           ["Id"])
         field_name = self.org.external_field(sobject, field_name)
@@ -338,8 +381,6 @@ class Api:
 
     def create_many(self, call: Call) -> Reply:
         records, all_or_none = self._collection(call)
-        for record in records:
-            self.storage.object_name(record["attributes"]["type"])
 
         def create(record: dict) -> dict:
             if any(k.lower() == "id" for k in record):
@@ -390,7 +431,7 @@ class Api:
         text = call.query.get("q")
         if text is None:
             raise SfError("MALFORMED_QUERY", "A query string (q=SELECT ...) is required")
-        total, records = self.runner.run(parse(text), call.version)
+        total, records = self.runner.run(parse(text), call.version, all_rows=call.parts[0] == "queryAll")
         return self._page(call, _new_locator(), total, records, 0, self._batch_size(call))
 
     def query_more(self, call: Call) -> Reply:
@@ -415,7 +456,7 @@ class Api:
         end = offset + batch
         body: dict[str, Any] = {"totalSize": total, "done": end >= len(records)}
         if end < len(records):
-            body["nextRecordsUrl"] = f"/services/data/v{call.version}/query/{locator}-{end}"
+            body["nextRecordsUrl"] = f"/services/data/v{call.version}/{call.parts[0]}/{locator}-{end}"
             self._keep_cursor(locator, call.user, batch, records)
         else:
             self.cursors.pop(locator, None)
@@ -541,6 +582,14 @@ def _query_params(text: str) -> dict[str, str]:
     from urllib.parse import parse_qsl
 
     return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def _parse_instant(text: str) -> datetime | None:
+    try:
+        instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def _new_locator() -> str:

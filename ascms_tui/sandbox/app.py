@@ -9,6 +9,7 @@ import asyncio
 import json
 import socket
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from ..org_contract import OrgContract, default_contract
 from .api import Api, Call, Reply
 from .faults import Faults, FaultSpec, FaultSpecError
-from .oauth import ORG_ID, OAuth
-from .records import NO_OWNER, Org, SfError
+from .oauth import ORG_ID, ConnectedApp, OAuth
+from .records import Org, SfError, ValidationRule
 from .storage import Storage
 
 LOOPBACK = "127.0.0.1"
@@ -30,22 +32,38 @@ MAX_BODY = 64 * 1024 * 1024
 SESSION_INVALID = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 LIMIT_EXCEEDED = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
 UNAVAILABLE = [{"message": "Server is unavailable; please try again later.", "errorCode": "SERVER_UNAVAILABLE"}]
-DAILY_LIMIT = 15000
+DAILY_LIMIT = 15000  # requests a day, counted per UTC day (Salesforce counts over a rolling 24 hours)
 
 
 class Sandbox:
     """Everything one running sandbox holds."""
 
     def __init__(self, data_dir: Path, *, token: str | None, faults: str = "", auto_approve: bool = False,
-                 poll_interval: int = 5):
+                 poll_interval: int = 5, contract: OrgContract | None = None, daily_limit: int = DAILY_LIMIT,
+                 connected_app: ConnectedApp | None = None):
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.storage = Storage(data_dir / "sandbox.sqlite3")
+        self.contract = contract or default_contract()
+        self.storage = Storage(data_dir / "sandbox.sqlite3", self.contract)
         self.faults = Faults(FaultSpec.parse(faults))
         self.org = Org(self.storage, self.faults)
-        self.api = Api(self.org)
+        self.daily_limit = daily_limit
+        self.api = Api(self.org, self.usage)
         self.oauth = OAuth(self.storage, self.org.default_user, fixed_token=token, auto_approve=auto_approve,
-                           poll_interval=poll_interval)
+                           poll_interval=poll_interval, app=connected_app or ConnectedApp())
         self.requests: Counter[str] = Counter()
+
+    def count_request(self) -> int:
+        """One more API request today; how many so far."""
+        with self.storage.transaction():
+            return self.storage.count_request(_utc_day())
+
+    def usage(self) -> tuple[int, int]:
+        """(requests used today, the daily limit) for /limits and Sforce-Limit-Info."""
+        return self.storage.requests_on(_utc_day()), self.limit
+
+    @property
+    def limit(self) -> int:
+        return self.faults.spec.limit_after or self.daily_limit
 
     def close(self) -> None:
         self.storage.close()
@@ -58,6 +76,10 @@ class Sandbox:
             "deleted": counts["deleted"],
             "faults": {"spec": str(self.faults.spec), **self.faults.counts},
         }
+
+
+def _utc_day() -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime())
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -111,11 +133,13 @@ async def data_api(request: Request) -> Response:
     name, handler, version, parts = sandbox.api.resolve(method, request.url.path)
     sandbox.requests[name] += 1
     n = faults.next_request()
-    headers = {"Sforce-Limit-Info": f"api-usage={n}/{faults.spec.limit_after or DAILY_LIMIT}"}
+    used = sandbox.count_request()
+    # REST API Developer Guide, "Limit Info Header": api-usage=used/limit for the org's daily requests.
+    headers = {"Sforce-Limit-Info": f"api-usage={used}/{sandbox.limit}"}
     refuse, lose = faults.draw_request()
     if faults.spec.latency_ms:
         await asyncio.sleep(faults.spec.latency_ms / 1000)
-    if faults.limited(n):
+    if faults.limited(n) or used > sandbox.daily_limit:
         return _json(LIMIT_EXCEEDED, 403, headers)
     if faults.expires(n):
         sandbox.oauth.expire_access_tokens()
@@ -240,11 +264,19 @@ def _acting_user(sandbox: Sandbox, body: dict) -> str:
     raise _AdminError(f"'by' must be one of the sandbox users: {', '.join(sandbox.org.users)}")
 
 
+def _late_by(body: dict) -> float:
+    """`late_by`: seconds in the past to stamp the change, as a transaction that commits late is stamped."""
+    late = body.get("late_by", 0)
+    if isinstance(late, bool) or not isinstance(late, (int, float)) or not 0 <= late <= 3600:
+        raise _AdminError("'late_by' is a number of seconds from 0 to 3600")
+    return float(late)
+
+
 def central_edit(sandbox: Sandbox, body: dict) -> dict:
     user = _acting_user(sandbox, body)
     with sandbox.storage.transaction():
         record_id = sandbox.org.update(_need(body, "id", str), _need(body, "fields", dict), user=user, checks=False,
-                                       sobject=_need(body, "sobject", str))
+                                       sobject=_need(body, "sobject", str), late_by=_late_by(body))
         _, fields = sandbox.org.live(record_id)
     return {"id": record_id, "success": True, "SystemModstamp": fields["SystemModstamp"]}
 
@@ -253,17 +285,41 @@ def central_create(sandbox: Sandbox, body: dict) -> dict:
     user = _acting_user(sandbox, body)
     sobject, fields = _need(body, "sobject", str), dict(_need(body, "fields", dict))
     with sandbox.storage.transaction():
-        canonical = sandbox.storage.object_name(sobject)
-        if canonical not in NO_OWNER and not any(k.lower() == "ownerid" for k in fields):
+        described = sandbox.org.described(sobject)
+        if described.has("OwnerId") and not any(k.lower() == "ownerid" for k in fields):
             fields["OwnerId"] = sandbox.org.default_user  # new work lands in the case manager's caseload
-        record_id = sandbox.org.create(canonical, fields, user=user, checks=False)
+        record_id = sandbox.org.create(described.name, fields, user=user, checks=False, late_by=_late_by(body))
     return {"id": record_id, "success": True}
 
 
 def central_delete(sandbox: Sandbox, body: dict) -> dict:
     with sandbox.storage.transaction():
-        deleted = sandbox.org.delete(_need(body, "id", str), checks=False, sobject=_need(body, "sobject", str))
+        deleted = sandbox.org.delete(_need(body, "id", str), checks=False, sobject=_need(body, "sobject", str),
+                                     late_by=_late_by(body))
     return {"deleted": deleted, "success": True}
+
+
+def central_archive(sandbox: Sandbox, body: dict) -> dict:
+    """What Salesforce's archiving job does to an Event over a year old or an old closed Task."""
+    with sandbox.storage.transaction():
+        sandbox.org.archive(_need(body, "id", str))
+    return {"success": True}
+
+
+def validation_rules(sandbox: Sandbox, body: dict) -> dict:
+    if "rules" in body:
+        if not isinstance(body["rules"], list):
+            raise _AdminError("'rules' is a list of validation rules")
+        try:
+            rules = [ValidationRule(spec) for spec in body["rules"]]
+        except ValueError as error:
+            raise _AdminError(str(error)) from None
+        for rule in rules:
+            described = sandbox.org.described(rule.object)
+            if not described.has(rule.field):
+                raise _AdminError(f"{rule.object} has no field {rule.field}")
+        sandbox.org.validation_rules = rules
+    return {"rules": [rule.to_json() for rule in sandbox.org.validation_rules]}
 
 
 def stats(sandbox: Sandbox, body: dict) -> dict:
@@ -338,6 +394,8 @@ def create_app(sandbox: Sandbox) -> _DropConnections:
         Route("/sandbox/central-edit", _admin(central_edit), methods=["POST"]),
         Route("/sandbox/central-create", _admin(central_create), methods=["POST"]),
         Route("/sandbox/central-delete", _admin(central_delete), methods=["POST"]),
+        Route("/sandbox/central-archive", _admin(central_archive), methods=["POST"]),
+        Route("/sandbox/validation-rules", _admin(validation_rules), methods=["GET", "POST"]),
         Route("/sandbox/stats", _admin(stats), methods=["GET"]),
         Route("/sandbox/users", _admin(users), methods=["GET"]),
         Route("/sandbox/faults", _admin(faults), methods=["GET", "POST"]),

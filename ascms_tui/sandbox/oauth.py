@@ -13,6 +13,7 @@ import base64
 import html
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from .storage import Storage, id_suffix
@@ -22,14 +23,30 @@ ORG_ID = "00DSb0000000001" + id_suffix("00DSb0000000001")
 _USER_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ23456789"  # no vowels (no words), no 0/O or 1/I
 
 
+@dataclass(frozen=True)
+class ConnectedApp:
+    """The org's Connected App for ascms-tui, as its admin set it up (docs/org-setup.md).
+
+    `client_secret`: when set, a refresh must present it ("Require secret for Refresh
+    Token Flow"); the device flow itself never needs it.
+    """
+
+    client_id: str = "ascms-tui"
+    client_secret: str | None = None
+    scopes: frozenset[str] = frozenset({"api", "refresh_token", "offline_access", "id", "openid"})
+
+
 class OAuth:
     def __init__(self, storage: Storage, default_user: str, *, fixed_token: str | None, auto_approve: bool,
-                 poll_interval: int):
+                 poll_interval: int, app: ConnectedApp | None = None):
         self.storage = storage
         self.default_user = default_user
         self.fixed_token = fixed_token
         self.auto_approve = auto_approve
         self.poll_interval = poll_interval
+        self.app = app or ConnectedApp()
+        self._granted: dict[str, frozenset[str]] = {}  # device code -> the scopes asked for
+        self._last_poll: dict[str, float] = {}  # device code -> when it was last polled
 
     # --- tokens in use -------------------------------------------------------------------
 
@@ -52,20 +69,30 @@ class OAuth:
     def token(self, form: dict[str, str], instance_url: str) -> tuple[int, dict[str, Any]]:
         client_id = form.get("client_id", "")
         if form.get("response_type") == "device_code":
-            if not client_id:
+            if client_id != self.app.client_id:
                 return _error("invalid_client_id", "client identifier invalid")
-            return self._start_device_flow(client_id, instance_url)
+            return self._start_device_flow(client_id, form.get("scope"), instance_url)
         grant = form.get("grant_type")
         if grant == "device":
             return self._poll(form.get("code", ""), client_id, instance_url)
         if grant == "refresh_token":
+            if client_id != self.app.client_id:
+                return _error("invalid_client_id", "client identifier invalid")
+            if self.app.client_secret is not None and not secrets.compare_digest(
+                    form.get("client_secret", ""), self.app.client_secret):
+                return _error("invalid_client", "invalid client credentials")
             return self._refresh(form.get("refresh_token", ""), instance_url)
         if not grant:
             return _error("unsupported_response_type", "response type not supported")
         return _error("unsupported_grant_type", "grant type not supported")
 
-    def _start_device_flow(self, client_id: str, instance_url: str) -> tuple[int, dict[str, Any]]:
+    def _start_device_flow(self, client_id: str, scope: str | None, instance_url: str) -> tuple[int, dict[str, Any]]:
+        # Without `scope` the app's own scopes are granted; with it, only those asked for (and allowed).
+        asked = frozenset(scope.split()) if scope else self.app.scopes
+        if not asked <= self.app.scopes:
+            return _error("invalid_scope", "the requested scope is not allowed")
         device_code = secrets.token_urlsafe(32)
+        self._granted[device_code] = asked
         user_code = "".join(secrets.choice(_USER_CODE_LETTERS) for _ in range(8))
         self.storage.add_device_code(device_code, user_code, client_id,
                                      self.default_user if self.auto_approve else None)
@@ -84,13 +111,20 @@ class OAuth:
             return _error("invalid_grant", "expired authorization code")
         if entry["denied"]:
             return _error("access_denied", "end-user denied authorization")
+        now = time.monotonic()
+        last = self._last_poll.get(device_code)
+        self._last_poll[device_code] = now
+        if last is not None and now - last < self.poll_interval:
+            return _error("slow_down", "polling too quickly: wait the interval between polls")
         if not entry["approved_by"]:
             return _error("authorization_pending", "authorization pending")
         self.storage.use_device_code(device_code)
-        refresh_token = "5Aep" + secrets.token_urlsafe(48)
-        self.storage.add_token(refresh_token, "refresh", entry["approved_by"])
-        body = self._access(entry["approved_by"], instance_url)
-        body["refresh_token"] = refresh_token
+        granted = self._granted.pop(device_code, self.app.scopes)
+        body = self._access(entry["approved_by"], instance_url, granted)
+        if "refresh_token" in granted or "offline_access" in granted:
+            refresh_token = "5Aep" + secrets.token_urlsafe(48)
+            self.storage.add_token(refresh_token, "refresh", entry["approved_by"])
+            body["refresh_token"] = refresh_token
         return 200, body
 
     def _refresh(self, refresh_token: str, instance_url: str) -> tuple[int, dict[str, Any]]:
@@ -99,13 +133,13 @@ class OAuth:
             return _error("invalid_grant", "expired access/refresh token")
         return 200, self._access(user, instance_url)
 
-    def _access(self, user: str, instance_url: str) -> dict[str, Any]:
+    def _access(self, user: str, instance_url: str, granted: frozenset[str] | None = None) -> dict[str, Any]:
         access_token = ORG_ID[:15] + "!" + secrets.token_urlsafe(48)
         self.storage.add_token(access_token, "access", user)
         return {
             "access_token": access_token,
             "signature": base64.b64encode(secrets.token_bytes(32)).decode(),
-            "scope": "api refresh_token",
+            "scope": " ".join(sorted(granted or self.app.scopes)),
             "instance_url": instance_url,
             "id": f"{instance_url}/id/{ORG_ID}/{user}",
             "token_type": "Bearer",

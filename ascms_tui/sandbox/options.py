@@ -26,6 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--auto-approve", action="store_true", help="approve every device sign-in at once")
     parser.add_argument("--poll-interval", type=int, default=5, metavar="S",
                         help="seconds a signing-in app is told to wait between polls (default 5)")
+    parser.add_argument("--org", metavar="FILE",
+                        help="play the org this contract describes (default: the app's own org contract)")
+    parser.add_argument("--daily-limit", type=int, default=15000, metavar="N",
+                        help="the org's daily API request limit (default 15000)")
+    parser.add_argument("--client-id", default="ascms-tui", metavar="ID",
+                        help="the Connected App's client id (default ascms-tui); sign-ins from others are refused")
+    parser.add_argument("--client-secret", metavar="S",
+                        help="require this secret when a token is refreshed, as a Connected App may")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,11 +47,22 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535 or args.poll_interval < 0:
         print("ascms-tui sandbox: --port must be 0-65535 and --poll-interval 0 or more", file=sys.stderr)
         return EXIT_USAGE
+    if args.daily_limit < 1:
+        print("ascms-tui sandbox: --daily-limit must be 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+    from ..org_contract import ContractError, load_contract
+
+    try:
+        contract = load_contract(args.org)
+    except ContractError as error:
+        print(f"ascms-tui sandbox: --org: {error}", file=sys.stderr)
+        return EXIT_USAGE
     data_dir = Path(args.data).expanduser() if args.data else _default_data_dir()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     token = args.token or _kept_token(data_dir)
 
     from .app import LOOPBACK, Sandbox, loopback_socket, serve
+    from .oauth import ConnectedApp
 
     try:
         sock = loopback_socket(args.port)
@@ -52,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_PROBLEM
     sandbox = Sandbox(data_dir, token=token, faults=str(spec), auto_approve=args.auto_approve,
-                      poll_interval=args.poll_interval)
+                      poll_interval=args.poll_interval, contract=contract, daily_limit=args.daily_limit,
+                      connected_app=ConnectedApp(args.client_id, args.client_secret))
     seeded = ""
     if args.seed == "demo":
         from .seed import SeedError, seed_demo
@@ -70,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         f"  data:    {data_dir}",
         f"  token:   {token}" + ("" if args.token else f"  (kept in {data_dir / 'token'})"),
         f"  faults:  {spec if args.faults else 'none'}",
+        f"  org:     {args.org or 'the ascms-tui org contract'}; {args.daily_limit:,} API requests a day",
         "  sign-in: " + ("approved at once (--auto-approve)" if args.auto_approve
                          else f"approve at {url}/setup/connect"),
     ]

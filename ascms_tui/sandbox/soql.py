@@ -311,16 +311,24 @@ class Runner:
     def __init__(self, storage: Storage):
         self.storage = storage
 
-    def run(self, query: Query, version: str) -> tuple[int, list[dict[str, Any]]]:
-        """(totalSize, records projected as Salesforce returns them)."""
+    def run(self, query: Query, version: str, *, all_rows: bool = False) -> tuple[int, list[dict[str, Any]]]:
+        """(totalSize, records projected as Salesforce returns them).
+
+        `all_rows` is queryAll: deleted records (IsDeleted true) and archived activities are
+        included. A plain query leaves both out (REST API Developer Guide, "QueryAll").
+        """
         storage = self.storage
-        sobject = storage.object_name(query.sobject, register=False)
-        parents: dict[str, Any] = {}
-        # Compiled first, so a bad condition is reported even for an object never written.
-        predicate = self._compile(sobject or query.sobject, query.where, parents) if query.where else None
+        sobject = storage.object_name(query.sobject)
         if sobject is None:
-            return 0, []
-        rows = storage.scan(sobject, **self._pushdown(query.where))
+            raise SfError("INVALID_TYPE", f"sObject type '{query.sobject}' is not supported. If you are attempting "
+                                          "to use a custom object, be sure to append the '__c' after the entity name.")
+        parents: dict[str, Any] = {}
+        for name in [*query.fields, *(name for name, _, _ in query.order)]:
+            self._getter(sobject, name, parents)  # an unknown field is INVALID_FIELD even when nothing matches
+        predicate = self._compile(sobject, query.where, parents) if query.where else None
+        rows = storage.scan(sobject, with_deleted=all_rows, **self._pushdown(query.where))
+        if not all_rows and storage.field_name(sobject, "IsArchived"):
+            rows = (r for r in rows if not r.get("IsArchived"))
         matched = [r for r in rows if predicate is None or predicate(r)]
         if query.count:
             return len(matched), []
@@ -355,19 +363,35 @@ class Runner:
 
     def _getter(self, sobject: str, name: str, parents: dict[str, Any]) -> Callable[[dict], Any]:
         if "." not in name:
-            canonical = self.storage.field_name(sobject, name, register=False) or name
+            canonical = self._field(sobject, name)
             return lambda record: record.get(canonical)
         relation, _, rest = name.partition(".")
         if "." in rest:
             raise SfError("INVALID_FIELD", f"{name}: the sandbox follows one parent relationship only")
-        reference = relation[:-3] + "__c" if relation.lower().endswith("__r") else relation + "Id"
-        canonical_ref = self.storage.field_name(sobject, reference, register=False) or reference
+        described = self.storage.contract.object(sobject)
+        reference = next((f for f in described.fields.values()
+                          if f.type == "reference" and (f.relationshipName or "").lower() == relation.lower()), None)
+        if reference is None:
+            raise SfError("INVALID_FIELD", f"Didn't understand relationship '{relation}' in field path. If you are "
+                                           "attempting to use a custom relationship, be sure to append the '__r' "
+                                           "after the custom relationship name.")
+        for parent_type in reference.referenceTo:
+            if self.storage.field_name(parent_type, rest) is None:
+                raise SfError("INVALID_FIELD", f"No such column '{rest}' on entity '{parent_type}'.")
 
         def get(record: dict) -> Any:
-            parent = self._parent(record.get(canonical_ref), parents)
+            parent = self._parent(record.get(reference.name), parents)
             return None if parent is None else get_ignoring_case(parent[1], rest)
 
         return get
+
+    def _field(self, sobject: str, name: str) -> str:
+        canonical = self.storage.field_name(sobject, name)
+        if canonical is None:
+            raise SfError("INVALID_FIELD", f"No such column '{name}' on entity '{sobject}'. If you are attempting "
+                                           "to use a custom field, be sure to append the '__c' after the custom "
+                                           "field name.")
+        return canonical
 
     def _parent(self, parent_id: Any, parents: dict[str, Any]) -> tuple[str, dict] | None:
         if not isinstance(parent_id, str):
@@ -414,7 +438,7 @@ class Runner:
                 relation, _, rest = name.partition(".")
                 plan.append((relation, rest, self._getter(sobject, relation + "." + "Id", parents), name))
             else:
-                plan.append((self.storage.field_name(sobject, name, register=False) or name, None, None, name))
+                plan.append((self._field(sobject, name), None, None, name))
 
         def project(record: dict) -> dict:
             out: dict[str, Any] = {"attributes": {"type": sobject, "url": base + sobject + "/" + record["Id"]}}

@@ -1,10 +1,10 @@
 """The sandbox's SQLite file: records as JSON, Salesforce Ids and timestamps, sign-in state.
 
-Any sObject and any field name is accepted, so each record is one JSON object.
-Names are case-insensitive as in Salesforce: the first spelling seen of an object
-or field becomes its canonical name. All writes happen on the server's one event
-loop thread, one request at a time, so a request's transaction never interleaves
-with another's.
+Which objects and fields exist is the org contract's say (ascms_tui/org_contract.py):
+names are case-insensitive as in Salesforce and come back in the contract's
+spelling; a name the contract lacks does not exist. Each record is one JSON
+object. All writes happen on the server's one event loop thread, one request at
+a time, so a request's transaction never interleaves with another's.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from ..org_contract import OrgContract
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,6 +37,7 @@ CREATE INDEX IF NOT EXISTS records_by_object ON records (sobject, deleted, modst
 CREATE TABLE IF NOT EXISTS refs (child TEXT NOT NULL, field TEXT NOT NULL, parent TEXT NOT NULL,
                                  PRIMARY KEY (child, field)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS refs_by_parent ON refs (parent);
+CREATE TABLE IF NOT EXISTS api_usage (day TEXT PRIMARY KEY, requests INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
     token TEXT PRIMARY KEY,
@@ -92,8 +95,9 @@ def format_instant(ms: int) -> str:
 
 
 class Storage:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, contract: OrgContract):
         self.path = Path(path)
+        self.contract = contract
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a commit survives the sandbox being killed, which is what
@@ -104,8 +108,6 @@ class Storage:
         self._depth = 0
         self._ext_indexes: set[str] = set()
         self._load_registries()
-        row = self.db.execute("SELECT MAX(modstamp) FROM records").fetchone()
-        self._last_ms = row[0] or 0
         self._id_counter = self._id_saved = int(self.meta("id_counter", "0"))
 
     def close(self) -> None:
@@ -147,19 +149,22 @@ class Storage:
         self._objects = {low: name for low, name in self.db.execute("SELECT lower, name FROM objects")}
         self._prefix = {name: prefix for name, prefix in self.db.execute("SELECT name, prefix FROM objects")}
         self._by_prefix = {prefix: name for name, prefix in self._prefix.items()}
-        self._fields: dict[str, dict[str, str]] = {}
-        for obj, low, name in self.db.execute("SELECT object, lower, name FROM fields"):
-            self._fields.setdefault(obj, {})[low] = name
 
-    def object_name(self, name: str, *, register: bool = True, prefix: str | None = None) -> str | None:
-        """The canonical name of sObject `name`; registered (with a key prefix) on first use."""
-        known = self._objects.get(name.lower())
-        if known or not register:
-            return known
-        standard = next((s for s in STANDARD_PREFIXES if s.lower() == name.lower()), None)
-        canonical = standard or name
+    def object_name(self, name: str, *, prefix: str | None = None) -> str | None:
+        """The contract's name for sObject `name` (None if the org has no such object).
+
+        The object is given its key prefix on first use, kept in the file so Ids stay valid.
+        """
+        described = self.contract.object(name)
+        if described is None:
+            return None
+        canonical = described.name
+        if canonical in self._prefix:
+            return canonical
         if prefix is None:
-            prefix = STANDARD_PREFIXES.get(canonical) or self._free_custom_prefix()
+            prefix = described.key_prefix
+            if prefix in self._by_prefix:  # a data folder from before the contract used it for another object
+                prefix = self._free_custom_prefix()
         self.db.execute("INSERT INTO objects (lower, name, prefix) VALUES (?, ?, ?)",
                         (canonical.lower(), canonical, prefix))
         self._objects[canonical.lower()] = canonical
@@ -180,14 +185,11 @@ class Storage:
     def object_of_id(self, record_id: str) -> str | None:
         return self._by_prefix.get(record_id[:3])
 
-    def field_name(self, sobject: str, name: str, *, register: bool = True) -> str | None:
-        names = self._fields.setdefault(sobject, {})
-        known = names.get(name.lower())
-        if known or not register:
-            return known
-        self.db.execute("INSERT INTO fields (object, lower, name) VALUES (?, ?, ?)", (sobject, name.lower(), name))
-        names[name.lower()] = name
-        return name
+    def field_name(self, sobject: str, name: str) -> str | None:
+        """The contract's spelling of field `name` of `sobject`, or None when the object has no such field."""
+        described = self.contract.object(sobject)
+        field = described.field(name) if described else None
+        return field.name if field else None
 
     def new_id(self, sobject: str) -> str:
         # Counted in memory and saved with the commit that uses it (new_id runs inside a transaction).
@@ -199,10 +201,24 @@ class Storage:
         id15 = self._prefix[sobject] + "Sb" + digits
         return id15 + id_suffix(id15)
 
-    def next_modstamp(self) -> int:
-        """Milliseconds since the epoch, strictly increasing across the server (a pull cursor)."""
-        self._last_ms = max(int(time.time() * 1000), self._last_ms + 1)
-        return self._last_ms
+    def next_modstamp(self, late_by: float = 0) -> int:
+        """The stamp of a write, in milliseconds: whole seconds, as Salesforce's SystemModstamp.
+
+        Writes in the same second share a stamp. `late_by` stamps the write that many
+        seconds in the past, as a long transaction that commits late is stamped with
+        its start: a pull that trusts `SystemModstamp > last seen` misses it.
+        """
+        return int(time.time() - late_by) * 1000
+
+    def count_request(self, day: str) -> int:
+        """Count one API request against `day`'s budget; the number used that day so far."""
+        self.db.execute("INSERT INTO api_usage (day, requests) VALUES (?, 1) "
+                        "ON CONFLICT (day) DO UPDATE SET requests = requests + 1", (day,))
+        return self.requests_on(day)
+
+    def requests_on(self, day: str) -> int:
+        row = self.db.execute("SELECT requests FROM api_usage WHERE day = ?", (day,)).fetchone()
+        return row[0] if row else 0
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -277,9 +293,9 @@ class Storage:
         return list(self.db.execute("SELECT child, field FROM refs WHERE parent = ?", (parent,)))
 
     def scan(self, sobject: str, *, modstamp_after: int | None = None, inclusive: bool = False,
-             ids: list[str] | None = None) -> Iterator[dict[str, Any]]:
-        """Live records of one object, in the order they were first written."""
-        sql = "SELECT fields FROM records WHERE sobject = ? AND deleted = 0"
+             ids: list[str] | None = None, with_deleted: bool = False) -> Iterator[dict[str, Any]]:
+        """Records of one object (live ones, or deleted ones too), in the order they were first written."""
+        sql = "SELECT fields FROM records WHERE sobject = ?" + ("" if with_deleted else " AND deleted = 0")
         params: list[Any] = [sobject]
         if modstamp_after is not None:
             sql += " AND modstamp >= ?" if inclusive else " AND modstamp > ?"
@@ -291,6 +307,14 @@ class Storage:
             params.extend(ids)
         for (text,) in self.db.execute(sql + " ORDER BY rowid", params):
             yield json.loads(text)
+
+    def stamped_between(self, sobject: str, start_ms: int, end_ms: int, *, deleted: bool) -> list[dict[str, Any]]:
+        """Records of `sobject` deleted (or changed and live) with a stamp in [start, end]: the
+        `sobjects/{X}/deleted/` and `updated/` resources."""
+        rows = self.db.execute(
+            "SELECT fields FROM records WHERE sobject = ? AND deleted = ? AND modstamp >= ? AND modstamp <= ? "
+            "ORDER BY modstamp, rowid", (sobject, int(deleted), start_ms, end_ms))
+        return [json.loads(text) for (text,) in rows]
 
     def counts(self) -> dict[str, dict[str, int]]:
         live: dict[str, int] = {}

@@ -297,5 +297,20 @@ CREATE TABLE local_facts (
 );
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
+# Schema 7: central records the pull could not take in (a value of the wrong kind, a
+# parent outside the briefcase...). Kept until one is taken in, so the Sync screen
+# lists them, `ascms-tui sync` exits 1 while any is left, and each pull asks for
+# them again by Id (the pull's cursor has moved past them).
+V7 = """
+CREATE TABLE sync_skipped (
+    sobject TEXT NOT NULL,
+    server_id TEXT NOT NULL,
+    record_type TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (sobject, server_id)
+);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7]
 LATEST_VERSION = len(MIGRATIONS)

@@ -637,6 +637,18 @@ class Store:
                 found[row["id"]] = row["server_id"]
         return found
 
+    def server_ids_held(self, record_type: str, server_ids: Iterable[str]) -> set[str]:
+        """Which of these AS-CMS Ids belong to a record here: a live one, or one deleted here whose
+        delete is still queued (its Id is still its own until the delete reaches AS-CMS)."""
+        table, held = TABLES[record_type], set()
+        for chunk in chunks(sorted(set(server_ids))):
+            marks = ", ".join("?" * len(chunk))
+            held.update(r["server_id"] for r in self._query(
+                f"SELECT server_id FROM {table} WHERE server_id IN ({marks}) UNION "
+                f"SELECT server_id FROM changes WHERE record_type = ? AND operation = 'delete' "
+                f"AND status != 'done' AND server_id IN ({marks})", [*chunk, record_type, *chunk]))
+        return held
+
     def sync_sent(self, record_type: str) -> dict[str, str]:
         """Creates of this type sent without a known outcome: record id -> when sent."""
         rows = self._query("SELECT record_id, sent_at FROM sync_sent WHERE record_type = ?", (record_type,))
@@ -770,7 +782,7 @@ class Store:
                 try:
                     values = obj.from_server(record)
                 except ValueError as error:  # a value of the wrong kind: the record waits, the pull goes on
-                    result.skipped.append(f"{obj.label} {server_id}: {error}")
+                    result.skipped[server_id] = f"{obj.label} {server_id}: {error}"
                     continue
                 missing_parent = False
                 for column in obj.parents:
@@ -780,7 +792,7 @@ class Store:
                             missing_parent = missing_parent or column != "barrier_id"
                         values[column] = local_parent
                 if missing_parent:
-                    result.skipped.append(f"{obj.label} {server_id}: its parent is not in this briefcase")
+                    result.skipped[server_id] = f"{obj.label} {server_id}: its parent is not in this briefcase"
                     continue
                 local = by_server.get(server_id) or (by_id.get(record.get(obj.external_id)) if obj.external_id else None)
                 if local is None and (server_id in deleted_here or record.get(obj.external_id or "") in deleted_here):
@@ -796,15 +808,16 @@ class Store:
                         try:
                             _insert(conn, table, [row])
                         except sqlite3.IntegrityError as clash:  # e.g. a case number already used here
-                            result.skipped.append(f"{obj.label} {server_id}: clashes with a record here ({clash})")
+                            result.skipped[server_id] = f"{obj.label} {server_id}: clashes with a record here ({clash})"
                             continue
                         result.added += 1
+                        result.taken.append(server_id)
                         touched_cases.add(row["id"] if obj.record_type == "case" else row["case_id"])
                         continue
                     outcome = merge_record(obj, local, values, _pending_bases(open_changes.get(local["id"], []), overrides.get(local["id"], {})))
                 except (ValidationError, ValueError, TypeError) as error:
                     detail = "; ".join(describe_errors(error, obj.model)) if isinstance(error, ValidationError) else str(error)
-                    result.skipped.append(f"{obj.label} {server_id}: {detail}")
+                    result.skipped[server_id] = f"{obj.label} {server_id}: {detail}"
                     continue
                 updates = dict(outcome.apply)
                 if local.get("server_id") != server_id:
@@ -816,6 +829,7 @@ class Store:
                     conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*updates.values(), local["id"]])
                 if outcome.apply:
                     result.updated += 1
+                result.taken.append(server_id)
                 if local["id"] in adopted:
                     _close_open_changes(conn, local["id"], None, creates_only=True)
                     conn.execute("DELETE FROM sync_sent WHERE record_id = ?", (local["id"],))
@@ -837,25 +851,71 @@ class Store:
             _refresh_case_list(conn, touched_cases)
         return result
 
+    def take_central_deletions(self, record_type: str, server_ids: Iterable[str]) -> tuple[int, int]:
+        """Records AS-CMS deleted (a pull's IsDeleted rows): (removed here, held as conflicts).
+
+        A record with no unsent change here (nor, for a case, any of its records) is removed with
+        what hangs off it, unjournalled: AS-CMS's state arriving. One edited here is never removed
+        silently: it becomes a 'deleted' conflict for the user.
+        """
+        table = TABLES[record_type]
+        removed = held = 0
+        with self.transaction() as conn:
+            local = _local_ids(conn, table, list(server_ids))
+            for record_id in local.values():
+                if _has_unsent_changes(conn, record_type, record_id):
+                    held += self._deleted_conflict_in(conn, record_type, record_id)
+                    continue
+                case_id = record_id if record_type == "case" else conn.execute(
+                    f"SELECT case_id FROM {table} WHERE id = ?", (record_id,)).fetchone()[0]
+                _remove_unjournalled(conn, record_type, record_id)
+                removed += 1
+                if record_type != "case":
+                    _refresh_case_list(conn, [case_id])
+        return removed, held
+
+    def record_skipped(self, sobject: str, record_type: str, reasons: dict[str, str]) -> None:
+        """Central records the pull could not take in (server Id -> why), kept until one is."""
+        if not reasons:
+            return
+        now = utc_now().isoformat()
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO sync_skipped (sobject, server_id, record_type, reason, first_seen) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (sobject, server_id) DO UPDATE SET reason = excluded.reason",
+                [(sobject, server_id, record_type, reason, now) for server_id, reason in reasons.items()])
+
+    def clear_skipped(self, sobject: str, server_ids: Iterable[str]) -> None:
+        with self.transaction() as conn:
+            conn.executemany("DELETE FROM sync_skipped WHERE sobject = ? AND server_id = ?",
+                             [(sobject, server_id) for server_id in server_ids])
+
+    def skipped_records(self, sobject: str | None = None) -> list[dict[str, Any]]:
+        """What the pull could not take in: sobject, server_id, record_type, reason, first_seen."""
+        if sobject is None:
+            return self._query("SELECT * FROM sync_skipped ORDER BY first_seen, server_id")
+        return self._query("SELECT * FROM sync_skipped WHERE sobject = ? ORDER BY first_seen, server_id", (sobject,))
+
     def record_central_deletions(self, record_type: str, record_ids: Iterable[str]) -> int:
         """Records edited here that AS-CMS no longer has: reported as conflicts, never re-created silently."""
-        added = 0
         with self.transaction() as conn:
-            for record_id in record_ids:
-                if conn.execute("SELECT 1 FROM conflicts WHERE record_id = ? AND kind = 'deleted' "
-                                "AND resolved_at IS NULL", (record_id,)).fetchone():
-                    continue
-                case_column = "id" if record_type == "case" else "case_id"
-                row = conn.execute(f"SELECT {case_column}, server_id FROM {TABLES[record_type]} WHERE id = ?",
-                                   (record_id,)).fetchone()
-                if row is None:
-                    continue
-                conn.execute(
-                    "INSERT INTO conflicts (record_type, record_id, case_id, kind, server_value, detected_at) "
-                    "VALUES (?, ?, ?, 'deleted', ?, ?)",
-                    (record_type, record_id, row[0], _dumps(row[1]), utc_now().isoformat()))
-                added += 1
-        return added
+            return sum(self._deleted_conflict_in(conn, record_type, record_id) for record_id in record_ids)
+
+    def _deleted_conflict_in(self, conn: sqlite3.Connection, record_type: str, record_id: str) -> int:
+        """A 'deleted' conflict for this record unless one is open already; 1 if one was added."""
+        if conn.execute("SELECT 1 FROM conflicts WHERE record_id = ? AND kind = 'deleted' "
+                        "AND resolved_at IS NULL", (record_id,)).fetchone():
+            return 0
+        case_column = "id" if record_type == "case" else "case_id"
+        row = conn.execute(f"SELECT {case_column}, server_id FROM {TABLES[record_type]} WHERE id = ?",
+                           (record_id,)).fetchone()
+        if row is None:
+            return 0
+        conn.execute(
+            "INSERT INTO conflicts (record_type, record_id, case_id, kind, server_value, detected_at) "
+            "VALUES (?, ?, ?, 'deleted', ?, ?)",
+            (record_type, record_id, row[0], _dumps(row[1]), utc_now().isoformat()))
+        return 1
 
     def resolve_conflict(self, conflict_id: int, choice: str, value: Any = None) -> None:
         """Settle a conflict: 'mine' keeps the local value (it is then pushed over AS-CMS's),
@@ -1082,7 +1142,8 @@ class ApplyResult:
         self.added = 0
         self.updated = 0
         self.conflicts = 0
-        self.skipped: list[str] = []  # what could not be taken in, and why
+        self.skipped: dict[str, str] = {}  # server Id -> why it could not be taken in
+        self.taken: list[str] = []  # server Ids taken in (added, updated or already the same)
 
 
 def _dumps(value: Any) -> str:
@@ -1161,6 +1222,13 @@ def _pending_bases(changes: list[dict], overrides: dict[str, Any]) -> dict[str, 
         if column in bases:
             bases[column] = value
     return bases
+
+
+def _has_unsent_changes(conn: sqlite3.Connection, record_type: str, record_id: str) -> bool:
+    """Whether the record (for a case: any record of it) has a change not yet in AS-CMS."""
+    column = "case_id" if record_type == "case" else "record_id"
+    return conn.execute(f"SELECT 1 FROM changes WHERE {column} = ? AND status != 'done' LIMIT 1",
+                        (record_id,)).fetchone() is not None
 
 
 def _deleted_here(conn: sqlite3.Connection, server_ids: list[str], record_ids: list[Any]) -> set[str]:

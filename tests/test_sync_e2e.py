@@ -138,13 +138,14 @@ def test_central_changes_are_pulled_incrementally_with_paging(store, sandbox):
 def test_a_case_joining_the_briefcase_brings_its_older_records(store, sandbox):
     store.create(make_case())
     sync(store, token_session(sandbox))
-    other = sandbox.central_create("Case", {"CaseNumber": "00499999", "Type": "Non Enrolled", "Status": "Open",
+    other = sandbox.central_create("Case", {"Type": "Non Enrolled", "Status": "Open",
                                            "Referral_Date__c": "2026-06-01", "Student_Name__c": "Tama Invented"})
     sandbox.central_create("Event", {"WhatId": other, "Subject": "Home Visit",
-                                     "StartDateTime": "2026-06-03T01:00:00.000+0000"})
+                                     "StartDateTime": "2026-06-03T01:00:00.000+0000", "DurationInMinutes": 45})
     summary = sync(store, token_session(sandbox))
     assert summary.pulled == 2
-    joined = store.find_case("00499999")
+    [number] = [r["CaseNumber"] for r in sandbox.query_all(f"SELECT CaseNumber FROM Case WHERE Id = '{other}'")]
+    joined = store.find_case(number)
     assert joined.student.name == "Tama Invented"
     [event] = store.records(Event, joined.id)
     assert event.subject == "Home Visit" and event.server_id
@@ -234,11 +235,17 @@ def test_a_refused_record_is_set_aside_its_dependants_wait_and_the_rest_goes(sto
 def test_request_limit_stops_the_run_and_keeps_the_queue(store, sandbox):
     sandbox.set_faults("limit=after:1")
     case = store.create(make_case())
+    # Seven kinds of record: more than one Composite request holds (five collections each).
     store.create(Task(case_id=case.id, subject="Call school"))
     store.create(CaseComment(case_id=case.id, body="Left a message"))
+    store.create(Event(case_id=case.id, subject="Home Visit", start=datetime(2026, 6, 4, 2, tzinfo=UTC),
+                       end=datetime(2026, 6, 4, 3, tzinfo=UTC)))
+    store.create(Contact(case_id=case.id, name="Mere Invented", role="Parent / Caregiver"))
+    store.create(Barrier(case_id=case.id, category="Transport"))
+    store.create(InfoRequest(case_id=case.id, agency="MSD", requested_on=date(2026, 6, 4)))
     summary = sync(store, token_session(sandbox))
     assert (summary.stopped, summary.exit_code) == ("limit", 2)
-    assert summary.queued == 3 - summary.pushed > 0  # what was not sent is still queued
+    assert summary.queued == 7 - summary.pushed > 0  # what was not sent is still queued
     assert "limit" in summary.message
 
 

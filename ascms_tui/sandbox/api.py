@@ -23,6 +23,7 @@ from .storage import format_instant, normal_id
 
 MAX_COLLECTION = 200
 MAX_COMPOSITE = 25
+MAX_COMPOSITE_COLLECTIONS = 5
 DEFAULT_BATCH = 2000
 MIN_BATCH = 200
 CURSORS_PER_USER = 10  # Salesforce keeps ten open query cursors per user, dropping the oldest
@@ -481,6 +482,13 @@ class Api:
             raise SfError("JSON_PARSER_ERROR", "compositeRequest must be a non-empty list of subrequests")
         if len(requests) > MAX_COMPOSITE:
             raise SfError("LIMIT_EXCEEDED", f"A composite request can have up to {MAX_COMPOSITE} subrequests")
+        # REST API Developer Guide, "Composite": "Up to 5 of these subrequests can be sObject Collections
+        # or query operations, including Query and QueryAll requests."
+        heavy = [sub for sub in requests if isinstance(sub, dict) and isinstance(sub.get("url"), str)
+                 and re.search(r"/v\d+\.\d/(composite/sobjects|query|queryAll)\b", sub["url"])]
+        if len(heavy) > MAX_COMPOSITE_COLLECTIONS:
+            raise SfError("LIMIT_EXCEEDED", f"A composite request can have up to {MAX_COMPOSITE_COLLECTIONS} "
+                                            "subrequests that are sObject Collections or queries")
         all_or_none = bool(body.get("allOrNone", False)) or call.all_or_none
         seen_refs = set()
         for sub in requests:

@@ -59,11 +59,7 @@ class Sandbox:
 
     def usage(self) -> tuple[int, int]:
         """(requests used today, the daily limit) for /limits and Sforce-Limit-Info."""
-        return self.storage.requests_on(_utc_day()), self.limit
-
-    @property
-    def limit(self) -> int:
-        return self.faults.spec.limit_after or self.daily_limit
+        return self.storage.requests_on(_utc_day()), self.daily_limit
 
     def close(self) -> None:
         self.storage.close()
@@ -135,7 +131,8 @@ async def data_api(request: Request) -> Response:
     n = faults.next_request()
     used = sandbox.count_request()
     # REST API Developer Guide, "Limit Info Header": api-usage=used/limit for the org's daily requests.
-    headers = {"Sforce-Limit-Info": f"api-usage={used}/{sandbox.limit}"}
+    # The `limit=after:N` fault refuses without warning, as when the org's other users spend the budget.
+    headers = {"Sforce-Limit-Info": f"api-usage={used}/{sandbox.daily_limit}"}
     refuse, lose = faults.draw_request()
     if faults.spec.latency_ms:
         await asyncio.sleep(faults.spec.latency_ms / 1000)

@@ -25,6 +25,8 @@ INSTANCE_ENV = "ASCMS_TUI_INSTANCE_URL"
 TOKEN_ENV = "ASCMS_TUI_ACCESS_TOKEN"
 KEYRING_SERVICE = "ascms-tui"
 DEFAULT_CLIENT_ID = "ascms-tui"
+# What the app asks of the org: the REST API, and a refresh token so a sign-in lasts.
+SCOPE = "api refresh_token"
 
 
 class LoginError(Exception):
@@ -34,15 +36,20 @@ class LoginError(Exception):
 # --- the device flow ---------------------------------------------------------------------
 
 
-def device_login(instance_url: str, *, client_id: str = DEFAULT_CLIENT_ID, ca_bundle: str | None = None,
-                 show: Callable[[str, str], None], sleep: Callable[[float], None] = time.sleep,
-                 give_up_after: float = 900.0, transport: httpx.BaseTransport | None = None) -> Session:
-    """Ask for a code, `show(user_code, verification_uri)`, poll until approved; the new Session."""
+def device_login(instance_url: str, *, client_id: str = DEFAULT_CLIENT_ID, client_secret: str | None = None,
+                 ca_bundle: str | None = None, show: Callable[[str, str], None],
+                 sleep: Callable[[float], None] = time.sleep, give_up_after: float = 900.0) -> Session:
+    """Ask for a code, `show(user_code, verification_uri)`, poll until approved; the new Session.
+
+    `client_secret` is kept for refreshes, for a Connected App that requires it; the device
+    flow itself never sends it.
+    """
     login_url = check_instance_url(instance_url)
     token_url = login_url + "/services/oauth2/token"
-    with httpx.Client(verify=tls_verify(ca_bundle), timeout=30.0, transport=transport) as http:
+    with httpx.Client(verify=tls_verify(ca_bundle), timeout=30.0) as http:
         try:
-            raw = http.post(token_url, data={"response_type": "device_code", "client_id": client_id})
+            raw = http.post(token_url, data={"response_type": "device_code", "client_id": client_id,
+                                             "scope": SCOPE})
         except httpx.TransportError as error:
             raise LoginError(f"Could not reach {login_url}: {type(error).__name__}") from None
         start = _json(raw)
@@ -63,7 +70,8 @@ def device_login(instance_url: str, *, client_id: str = DEFAULT_CLIENT_ID, ca_bu
                 return Session(
                     instance_url=check_instance_url(body.get("instance_url") or login_url),
                     access_token=body["access_token"], refresh_token=body.get("refresh_token"),
-                    client_id=client_id, user_id=_user_id(body), ca_bundle=ca_bundle, token_url=login_url,
+                    client_id=client_id, client_secret=client_secret, user_id=_user_id(body), ca_bundle=ca_bundle,
+                    token_url=login_url,
                 )
             error = body.get("error") if isinstance(body, dict) else None
             if error == "authorization_pending":

@@ -7,6 +7,9 @@
   with the server before sending it again.
 - 401 INVALID_SESSION_ID refreshes the access token once and retries.
 - 403 REQUEST_LIMIT_EXCEEDED stops the run (LimitReached); the queue is kept.
+  Every answer's `Sforce-Limit-Info: api-usage=N/M` is read, and the run stops
+  before the org's daily budget runs out (a reserve is left for the org's other
+  users and integrations): LimitReached again, exit 2.
 - Certificates are always verified (optionally against a given CA bundle);
   plain http:// is accepted only for loopback addresses (the training sandbox).
 Tokens never appear in an exception message or a repr.
@@ -16,17 +19,23 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import re
 import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from ..text import clean_text
 
+COMPOSITE_LIMIT = 25  # subrequests in one Composite request...
+COMPOSITE_HEAVY_LIMIT = 5  # ...of which at most 5 sObject Collections or queries (REST API Developer Guide, "Composite")
+LIMIT_RESERVE = 0.02  # stop with 2% of the org's daily API requests left...
+MIN_RESERVE = 20  # ...and never with fewer than 20
+_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 TRANSIENT_RECORD_ERRORS = frozenset({
     "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "ALL_OR_NONE_OPERATION_ROLLED_BACK", "REQUEST_RUNNING_TOO_LONG",
     "QUERY_TIMEOUT",
@@ -88,25 +97,35 @@ class Session:
     access_token: str = field(repr=False)
     refresh_token: str | None = field(default=None, repr=False)
     client_id: str = "ascms-tui"
+    # Only when the Connected App requires its secret for refreshes (docs/org-setup.md).
+    client_secret: str | None = field(default=None, repr=False)
     user_id: str | None = None
     ca_bundle: str | None = None
     token_url: str | None = None  # where refreshes go (the sign-in address)
 
     def to_json(self) -> dict[str, Any]:
         return {"instance_url": self.instance_url, "access_token": self.access_token,
-                "refresh_token": self.refresh_token, "client_id": self.client_id, "user_id": self.user_id,
+                "refresh_token": self.refresh_token, "client_id": self.client_id,
+                "client_secret": self.client_secret, "user_id": self.user_id,
                 "ca_bundle": self.ca_bundle, "token_url": self.token_url}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Session:
         return cls(**{k: data.get(k) for k in ("instance_url", "access_token", "refresh_token", "user_id",
-                                                "ca_bundle", "token_url")}, client_id=data.get("client_id") or "ascms-tui")
+                                                "ca_bundle", "token_url", "client_secret")},
+                   client_id=data.get("client_id") or "ascms-tui")
 
 
 @dataclass
 class Response:
     status: int
     body: Any
+
+
+@dataclass
+class QueryPage:
+    records: list[dict[str, Any]]
+    next_url: str | None  # None when this was the last page
 
 
 def tls_verify(ca_bundle: str | None) -> ssl.SSLContext | bool:
@@ -141,8 +160,10 @@ class SalesforceClient:
                  max_tries: int = 7, backoff: float = 0.5, backoff_cap: float = 20.0,
                  on_refresh: Callable[[Session], None] | None = None,
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
-                 transport: httpx.BaseTransport | None = None):
+                 limit_reserve: float = LIMIT_RESERVE):
         self.session = session
+        self.limit_reserve = limit_reserve
+        self.api_usage: tuple[int, int] | None = None  # (used, daily limit) from the last Sforce-Limit-Info
         self.session.instance_url = check_instance_url(session.instance_url)
         self.api = f"/services/data/{api_version}"
         self.max_tries, self.backoff, self.backoff_cap = max_tries, backoff, backoff_cap
@@ -151,7 +172,7 @@ class SalesforceClient:
         self.rng = rng or random.Random()
         self.requests = 0
         self._http = httpx.Client(verify=tls_verify(session.ca_bundle), timeout=httpx.Timeout(timeout, connect=10.0),
-                                  follow_redirects=False, transport=transport,
+                                  follow_redirects=False,
                                   headers={"Accept": "application/json", "User-Agent": "ascms-tui"})
 
     def close(self) -> None:
@@ -165,20 +186,64 @@ class SalesforceClient:
 
     # -- the REST calls the engine uses -------------------------------------------------
 
-    def query(self, soql: str, *, batch_size: int | None = None) -> Any:
-        """Every page of a SOQL query, one page (a list of records) at a time."""
+    def query(self, soql: str, *, batch_size: int | None = None, include_deleted: bool = False) -> Any:
+        """Every page of a SOQL query, one page (a list of records) at a time.
+
+        `include_deleted` uses queryAll: deleted records (IsDeleted) and archived Events and
+        Tasks come too (REST API Developer Guide, "Execute a SOQL Query that Includes Deleted Items").
+        """
         headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else None
-        response = self.request("GET", f"{self.api}/query", params={"q": soql}, headers=headers)
+        resource = "queryAll" if include_deleted else "query"
+        response = self.request("GET", f"{self.api}/{resource}", params={"q": soql}, headers=headers)
+        yield from self._pages(response.status, response.body, headers)
+
+    def _pages(self, status: int, body: Any, headers: dict | None = None) -> Any:
         while True:
-            self._expect_ok(response, "query")
-            yield response.body.get("records", [])
-            next_url = response.body.get("nextRecordsUrl")
-            if response.body.get("done", True) or not next_url:
+            self._expect_ok(Response(status, body), "query")
+            yield body.get("records", [])
+            next_url = body.get("nextRecordsUrl")
+            if body.get("done", True) or not next_url:
                 return
             response = self.request("GET", next_url, headers=headers)
+            status, body = response.status, response.body
 
-    def query_all(self, soql: str) -> list[dict[str, Any]]:
-        return [record for page in self.query(soql) for record in page]
+    def query_all(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
+        return [record for page in self.query(soql, include_deleted=include_deleted) for record in page]
+
+    def queries(self, soqls: list[str], *, include_deleted: bool = False) -> list[list[dict[str, Any]]]:
+        """Several queries in one Composite request (one API call); any later pages fetched after."""
+        out = []
+        for page in self.first_pages(soqls, include_deleted=include_deleted):
+            records = list(page.records)
+            if page.next_url:
+                records += [r for more in self._pages(200, {"done": False, "records": [],
+                                                             "nextRecordsUrl": page.next_url}) for r in more]
+            out.append(records)
+        return out
+
+    def first_pages(self, soqls: list[str], *, include_deleted: bool = False) -> list[QueryPage]:
+        """The first page of each query, asked five at a time in Composite requests (one API call each)."""
+        pages: list[QueryPage] = []
+        for start in range(0, len(soqls), COMPOSITE_HEAVY_LIMIT):
+            pages += self._first_pages(soqls[start:start + COMPOSITE_HEAVY_LIMIT], include_deleted)
+        return pages
+
+    def _first_pages(self, soqls: list[str], include_deleted: bool) -> list[QueryPage]:
+        resource = "queryAll" if include_deleted else "query"
+        subrequests = [{"method": "GET", "url": f"{self.api}/{resource}?{urlencode({'q': soql})}",
+                        "referenceId": f"q{n}"} for n, soql in enumerate(soqls)]
+        response = self.request("POST", f"{self.api}/composite", json={"compositeRequest": subrequests})
+        self._expect_ok(response, "query")
+        answers = response.body.get("compositeResponse") if isinstance(response.body, dict) else None
+        if not isinstance(answers, list) or len(answers) != len(soqls):
+            raise SyncStopped("AS-CMS's answer to a query did not match the request")
+        pages = []
+        for answer in answers:
+            body = answer.get("body")
+            self._expect_ok(Response(answer.get("httpStatusCode", 500), body), "query")
+            more = body.get("nextRecordsUrl") if not body.get("done", True) else None
+            pages.append(QueryPage(body.get("records", []), more))
+        return pages
 
     def _expect_ok(self, response: Response, what: str) -> None:
         if response.status >= 400:
@@ -194,6 +259,7 @@ class SalesforceClient:
         tries = 0
         while tries < self.max_tries:
             tries += 1
+            self._check_budget()
             all_headers = {"Authorization": f"Bearer {self.session.access_token}", **(headers or {})}
             self.requests += 1
             try:
@@ -213,6 +279,7 @@ class SalesforceClient:
                     refreshed = True
                     tries -= 1  # a refresh is not a failed try
                     continue
+                self._note_usage(raw.headers.get("Sforce-Limit-Info"))
                 if raw.status_code == 403 and code == "REQUEST_LIMIT_EXCEEDED":
                     raise LimitReached("AS-CMS's daily API request limit is reached; the queue is kept for later")
                 if raw.status_code >= 500:
@@ -224,6 +291,21 @@ class SalesforceClient:
             if tries < self.max_tries:
                 self.sleep(self.delay(tries))
         raise Offline(f"AS-CMS did not answer after {self.max_tries} tries ({last_problem})")
+
+    def _note_usage(self, header: str | None) -> None:
+        match = _USAGE.search(header or "")
+        if match:
+            self.api_usage = (int(match.group(1)), int(match.group(2)))
+
+    def _check_budget(self) -> None:
+        """Stop before the org's daily request budget runs out, leaving a reserve for everyone else."""
+        if self.api_usage is None:
+            return
+        used, limit = self.api_usage
+        if limit - used <= max(MIN_RESERVE, limit * self.limit_reserve):
+            raise LimitReached(
+                f"AS-CMS's daily API requests are nearly used up ({used:,} of {limit:,}); sync stopped to leave "
+                "the rest for the org's other users. The queue is kept for later")
 
     def delay(self, attempt: int) -> float:
         """Exponential backoff with jitter: about base * 2^(attempt-1), never above the cap."""
@@ -237,8 +319,11 @@ class SalesforceClient:
         token_url = (session.token_url or session.instance_url) + "/services/oauth2/token"
         self.requests += 1
         try:
-            raw = self._http.post(token_url, data={"grant_type": "refresh_token", "refresh_token": session.refresh_token,
-                                                   "client_id": session.client_id})
+            form = {"grant_type": "refresh_token", "refresh_token": session.refresh_token,
+                    "client_id": session.client_id}
+            if session.client_secret:
+                form["client_secret"] = session.client_secret
+            raw = self._http.post(token_url, data=form)
         except httpx.TransportError as error:
             raise Offline(f"AS-CMS's sign-in service did not answer ({_describe(error)})") from None
         body = _body(raw)

@@ -16,6 +16,9 @@ def add_parsers(commands: Any) -> None:
     login.add_argument("--instance-url", metavar="URL",
                        help="the AS-CMS (Salesforce) address, https:// (default: $ASCMS_TUI_INSTANCE_URL)")
     login.add_argument("--client-id", default="ascms-tui", metavar="ID", help="the connected app's client id")
+    login.add_argument("--client-secret", metavar="SECRET",
+                       help="the connected app's secret, only if the org requires it for refreshes "
+                            "(default: $ASCMS_TUI_CLIENT_SECRET)")
     login.add_argument("--ca-bundle", metavar="PATH", help="extra CA certificates to trust (a provider's proxy)")
 
     sync = commands.add_parser("sync", help="send queued changes to AS-CMS and bring back central changes "
@@ -50,7 +53,8 @@ def login(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         print("Waiting for approval...", file=out, flush=True)
 
     try:
-        session = device_login(url, client_id=args.client_id, ca_bundle=args.ca_bundle, show=show)
+        session = device_login(url, client_id=args.client_id, ca_bundle=args.ca_bundle, show=show,
+                               client_secret=args.client_secret or os.environ.get("ASCMS_TUI_CLIENT_SECRET"))
     except InsecureAddress as error:
         print(f"ascms-tui: {error}", file=sys.stderr)
         return EXIT_OFFLINE
@@ -126,8 +130,10 @@ def describe(summary: Any) -> str:
     if summary.queued:
         lines.append(f"{summary.queued:,} change{'s' if summary.queued != 1 else ''} still queued.")
     if summary.skipped:
-        lines.append(f"{len(summary.skipped):,} AS-CMS record(s) could not be taken in, e.g. {summary.skipped[0]}")
-    if not (summary.set_aside or summary.conflicts or summary.queued or summary.stopped):
+        count = len(summary.skipped)
+        lines.append(f"{count:,} AS-CMS record{'s' if count != 1 else ''} could not be taken in (listed on the Sync "
+                     f"screen), e.g. {summary.skipped[0]}")
+    if not (summary.set_aside or summary.conflicts or summary.queued or summary.stopped or summary.skipped):
         lines.append("Everything is in AS-CMS.")
     return "\n".join(lines)
 

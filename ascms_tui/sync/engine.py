@@ -37,14 +37,14 @@ class SyncSummary:
     queued: int = 0  # changes still waiting to be sent
     stopped: str | None = None  # offline, signed_out, limit, busy or error
     message: str | None = None
-    skipped: list[str] = field(default_factory=list)  # central records not taken in, and why
+    skipped: list[str] = field(default_factory=list)  # central records not taken in (this run's and earlier), and why
     seconds: float = 0.0
 
     @property
     def exit_code(self) -> int:
         if self.stopped in ("offline", "signed_out", "limit"):
             return 2
-        if self.stopped or self.set_aside or self.conflicts or self.queued:
+        if self.stopped or self.set_aside or self.conflicts or self.queued or self.skipped:
             return 1
         return 0
 
@@ -93,7 +93,7 @@ class SyncEngine:
                 if self.pull:
                     puller = Puller(self.store, client, self.mapping, user_name=self.user_name, progress=progress)
                     pulled = puller.run()
-                    summary.pulled, summary.skipped = pulled.pulled, pulled.skipped
+                    summary.pulled = pulled.pulled
                 self.store.set_sync_value("last_sync_at", utc_now().isoformat())
             except SyncStopped as stop:
                 summary.pushed = pusher.result.pushed
@@ -107,5 +107,7 @@ class SyncEngine:
     def _finish(self, summary: SyncSummary, started: float) -> SyncSummary:
         counts = self.store.sync_counts()
         summary.queued, summary.set_aside, summary.conflicts = counts["queued"], counts["set_aside"], counts["conflicts"]
+        # Every central record still not taken in, this run's or an earlier one's: each keeps exit 1.
+        summary.skipped = [row["reason"] for row in self.store.skipped_records()]
         summary.seconds = time.monotonic() - started
         return summary

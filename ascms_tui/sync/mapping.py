@@ -29,6 +29,13 @@ from ..text import clean_text
 PARENT_COLUMNS = {"case_id": "case", "plan_id": "plan", "barrier_id": "barrier"}
 # Server fields every object has; never mapped, always readable.
 SYSTEM_FIELDS = ("Id", "SystemModstamp", "CreatedDate")
+# Event fields Salesforce derives from its times (Object Reference, Event): an all-day Event's
+# date is ActivityDate, and a timed one needs EndDateTime or DurationInMinutes. Standard fields,
+# the same in every org, so they are named here rather than in mapping.toml.
+EVENT_DATE = "ActivityDate"
+EVENT_DURATION = "DurationInMinutes"
+EVENT_TIMING = ("start", "end", "all_day")
+DAY_MINUTES = 24 * 60
 
 
 class MappingError(Exception):
@@ -59,7 +66,14 @@ class ObjectMap:
         if self.external_id:
             names.append(self.external_id)
         names += [f for f in self.fields.values() if f not in names]
+        if self.is_event:
+            names += [EVENT_DATE, EVENT_DURATION]
         return names
+
+    @property
+    def is_event(self) -> bool:
+        """A Salesforce Event, whose times follow Salesforce's own rules (see _event_times_out)."""
+        return self.sobject == "Event" and all(c in self.fields for c in EVENT_TIMING)
 
     def to_server(self, row: dict[str, Any], columns: typing.Iterable[str], parent_ids: dict[str, str | None],
                   *, include_read_only: bool = False) -> dict[str, Any]:
@@ -77,7 +91,36 @@ class ObjectMap:
             else:
                 value = _to_sf(kind, value)
             out[self.fields[column]] = value
+        if self.is_event and any(c in wanted for c in EVENT_TIMING):
+            self._event_times_out(row, out)
         return out
+
+    def _event_times_out(self, row: dict[str, Any], out: dict[str, Any]) -> None:
+        """Event times the way Salesforce takes them; sent whole whenever any of them changed.
+
+        - All-day: IsAllDayEvent, ActivityDate (the NZ date, not shifted: Salesforce keeps an
+          all-day Event's date as a plain date) and DurationInMinutes in whole days.
+        - Timed: StartDateTime and EndDateTime; an Event recorded before the form asked for
+          an end goes with DurationInMinutes (the time spent, else 0) instead.
+        """
+        from ..nztime import nz_date
+
+        start_name, end_name, all_day_name = (self.fields[c] for c in EVENT_TIMING)
+        start, end = _instant_of(row.get("start")), _instant_of(row.get("end"))
+        for name in (start_name, end_name):
+            out.pop(name, None)
+        out[all_day_name] = bool(row.get("all_day"))
+        if row.get("all_day"):
+            first = nz_date(start)
+            last = nz_date(end) if end is not None and end > start else first
+            out[EVENT_DATE] = first.isoformat()
+            out[EVENT_DURATION] = ((last - first).days + 1) * DAY_MINUTES
+            return
+        out[start_name] = _to_sf("datetime", row.get("start"))
+        if end is not None:
+            out[end_name] = _to_sf("datetime", row.get("end"))
+        else:
+            out[EVENT_DURATION] = int(row.get("hours") or 0) * 60 + int(row.get("minutes") or 0)
 
     def record_to_server(self, record: Record, parent_ids: dict[str, str | None], *,
                          include_read_only: bool = False) -> dict[str, Any]:
@@ -109,6 +152,8 @@ class ObjectMap:
             if value is None:
                 value = _default_of(self.model, column)  # AS-CMS's empty is the field's default here
             out[column] = value
+        if self.is_event and record.get(self.fields["all_day"]) and record.get(EVENT_DATE):
+            out.update(_all_day_times_in(record))
         return out
 
     def same(self, column: str, a: Any, b: Any) -> bool:
@@ -308,6 +353,23 @@ def _to_sf(kind: str, value: Any) -> Any:
 
 # How a field's kind is named in a message about a value AS-CMS sent.
 _KIND_NAMES = {"int": "whole number", "decimal": "number", "date": "date", "datetime": "date and time"}
+
+
+def _instant_of(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _all_day_times_in(record: dict[str, Any]) -> dict[str, Any]:
+    """An all-day Event's local start and end (NZ midnights) from its ActivityDate and length in days."""
+    from datetime import timedelta
+
+    from ..nztime import nz_midnight
+
+    first = date.fromisoformat(str(record[EVENT_DATE])[:10])
+    days = max(1, int(record.get(EVENT_DURATION) or DAY_MINUTES) // DAY_MINUTES)
+    return {"start": nz_midnight(first), "end": nz_midnight(first + timedelta(days=days - 1))}
 
 
 def _from_sf(kind: str, value: Any) -> Any:

@@ -1,14 +1,23 @@
 """Push: drain the change journal into AS-CMS, exactly once, parents first.
 
 Per round: the open changes are folded into one operation per record (its
-current values for the fields changed), then sent by object, 200 records a
-request: creates upserted on the external ID (Offline_Id__c = the client
-UUID, so a resend after a lost response updates instead of duplicating),
-updates upserted on Id (so a record deleted centrally is never re-created),
-CaseComment creates posted after reconciling any earlier send whose answer
-was lost, files one by one, deletes last. Before an update goes, the
-server's version of the record is checked: a newer central change is merged
-first, and a field changed on both sides is held as a conflict.
+current values for the fields changed). Before an update goes, the server's
+version of the record is checked (queryAll, so an archived activity is not
+mistaken for a deleted one): a newer central change is merged first, and a
+field changed on both sides is held as a conflict. Then everything is packed
+into Composite requests (25 subrequests each, one API call each; REST API
+Developer Guide, "Composite"), parents before children:
+- creates as sObject Collections upserts on the external ID (Offline_Id__c =
+  the client UUID, so a resend after a lost response updates instead of
+  duplicating), 200 records a subrequest; a child created with its parent in
+  the same request names it by reference (`@{ref[i].id}`);
+- updates as sObject Collections updates (`PATCH /composite/sobjects`, records
+  carrying their `id`): Collections upsert takes external IDs only;
+- CaseComment creates posted after reconciling any earlier send whose answer
+  was lost;
+- deletes last, children first; a file is removed by deleting its
+  ContentDocument (a ContentVersion cannot be deleted).
+Files go one by one, after the composite requests.
 
 A permanent refusal sets the record's changes aside with the server's message
 and the rest proceeds; a record whose parent has no server Id yet waits;
@@ -27,6 +36,7 @@ from ..domain import CaseFile
 from ..store import Change, Store, StoreError, chunks, from_row
 from ..text import clean_text
 from .client import (
+    COMPOSITE_HEAVY_LIMIT,
     TRANSIENT_RECORD_ERRORS,
     OutcomeUnknown,
     Response,
@@ -37,7 +47,6 @@ from .client import (
 from .mapping import Mapping, ObjectMap, soql_quote
 
 BATCH = 200  # sObject Collections' limit
-COMPOSITE = 25  # Composite's subrequest limit
 GONE = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND"})
 
 Progress = Callable[[str, int, int], None]
@@ -93,10 +102,7 @@ class Pusher:
                 break
             self.result.transient = 0
             self._precheck([i for i in items if i.op == "update" and i.record_id not in self._checked])
-            items = self.items()
-            for level in (0, 1, 2):
-                self._send_level([i for i in items if i.obj.level == level and i.op != "delete"])
-            self._send_deletes([i for i in items if i.op == "delete"])
+            self._send(self.items())
             if not self.result.transient:
                 break  # what still waits, waits for a record set aside or in conflict
             if round_number < self.max_rounds:
@@ -136,6 +142,7 @@ class Pusher:
     # -- checking the server's version before an update ----------------------------------
 
     def _precheck(self, items: list[Item]) -> None:
+        queries: list[tuple[ObjectMap, list[Item], str]] = []
         by_obj: dict[str, list[Item]] = {}
         for item in items:
             by_obj.setdefault(item.obj.record_type, []).append(item)
@@ -143,21 +150,28 @@ class Pusher:
             obj = self.mapping.objects[record_type]
             for batch in chunks(group, self.batch):
                 ids = ", ".join(soql_quote(i.server_id) for i in batch)
-                rows = self.client.query_all(f"SELECT {', '.join(obj.query_fields())} FROM {obj.sobject} WHERE Id IN ({ids})")
-                found = {r["Id"]: r for r in rows}
-                changed = [found[i.server_id] for i in batch
-                           if i.server_id in found and found[i.server_id].get("SystemModstamp") != i.row.get("server_version")]
-                if changed:
-                    self.store.apply_server_records(obj, changed)
-                gone = [i.record_id for i in batch if i.server_id not in found]
-                if gone:
-                    self.store.record_central_deletions(record_type, gone)
-                self._checked.update(i.record_id for i in batch)
+                # queryAll: a deleted record comes back as IsDeleted, an archived Event or Task at all.
+                queries.append((obj, batch, f"SELECT {', '.join(obj.query_fields())}, IsDeleted FROM "
+                                            f"{obj.sobject} WHERE Id IN ({ids})"))
+        answers = self.client.queries([soql for _, _, soql in queries], include_deleted=True)
+        for (obj, batch, _), rows in zip(queries, answers):
+            found = {r["Id"]: r for r in rows if not r.get("IsDeleted")}
+            # Merged whatever the stamp says: SystemModstamp has whole seconds, so a central edit in the
+            # same second as our last push carries the stamp we already hold. Merging is idempotent.
+            present = [found[i.server_id] for i in batch if i.server_id in found]
+            if present:
+                self.store.apply_server_records(obj, present)
+            gone = [i.record_id for i in batch if i.server_id not in found]
+            if gone:
+                self.store.record_central_deletions(obj.record_type, gone)
+            self._checked.update(i.record_id for i in batch)
 
-    # -- creates and updates ------------------------------------------------------------------
+    # -- creates, updates and deletes, packed into Composite requests --------------------------
 
-    def _parents(self, item: Item, known: dict[str, dict[str, str | None]]) -> dict[str, str] | None:
-        """Local parent id -> server Id for the item's references; None while a parent has no server Id."""
+    def _parents(self, item: Item, known: dict[str, dict[str, str | None]],
+                 references: dict[str, str]) -> dict[str, str] | None:
+        """Local parent id -> server Id (or a reference to its create in this request); None while a parent
+        has neither."""
         ids: dict[str, str] = {}
         for column, parent_type in item.obj.parents.items():
             if item.op == "update" and column not in item.columns:
@@ -165,7 +179,7 @@ class Pusher:
             local = item.row.get(column) if item.row else None
             if local is None:
                 continue
-            server = known.get(parent_type, {}).get(local)
+            server = known.get(parent_type, {}).get(local) or references.get(local)
             if server is None:
                 return None
             ids[local] = server
@@ -179,105 +193,141 @@ class Pusher:
                     wanted.setdefault(parent_type, set()).add(item.row[column])
         return {parent_type: self.store.sync_server_ids(parent_type, ids) for parent_type, ids in wanted.items()}
 
-    def _send_level(self, items: list[Item]) -> None:
+    def _send(self, items: list[Item]) -> None:
+        """Every create, update and delete of the round, parents first, in as few requests as fit."""
+        writes = [i for i in items if i.op != "delete" and not (i.op == "create" and i.obj.record_type == "file")]
+        keyless = [i for i in writes if i.op == "create" and not i.obj.external_id]
+        if keyless:
+            settled = self._reconcile_keyless(keyless)
+            writes = [i for i in writes if i.record_id not in settled]
+        groups: list[tuple[str, list[Item]]] = []
+        for level in (0, 1, 2):
+            # Creates go per object (an upsert names its object); updates of any objects go together.
+            by_kind: dict[str, list[Item]] = {}
+            for item in writes:
+                if item.obj.level == level:
+                    by_kind.setdefault(item.obj.record_type if item.op == "create" else "update", []).append(item)
+            for kind, group in by_kind.items():
+                if kind == "update":
+                    for obj in {i.obj.record_type: i.obj for i in group}.values():
+                        local_only = [i for i in group if i.obj is obj and not obj.pushable(i.columns)]
+                        if local_only:  # only local bookkeeping changed (e.g. a checksum): nothing for AS-CMS
+                            self._done(obj, [(i.record_id, i.server_id, i.change_ids) for i in local_only])
+                    group = [i for i in group if i.obj.pushable(i.columns)]
+                groups += [("update" if kind == "update" else "create", batch) for batch in chunks(group, self.batch)]
+        groups += self._delete_groups([i for i in items if i.op == "delete"])
+        self._send_composites(groups)
+        self._send_files([i for i in items if i.op == "create" and i.obj.record_type == "file"])
+
+    def _send_composites(self, groups: list[tuple[str, list[Item]]]) -> None:
+        """Pack the groups into Composite requests in order, at most `batch_size` records and five
+        collections a request; each body is built just before it goes, so a child sees the server Id its
+        parent got in an earlier request, or references it in this one."""
+        pending = list(groups)
+        while pending:
+            subrequests: list[dict[str, Any]] = []
+            sent: list[tuple[str, list[Item]]] = []
+            references: dict[str, str] = {}
+            known = self._parent_server_ids([i for op, batch in pending for i in batch if op != "delete"])
+            room = self.batch  # records a request carries: the org's batch size, whatever the subrequests
+            while pending and len(subrequests) < COMPOSITE_HEAVY_LIMIT and room > 0:
+                op, batch = pending.pop(0)
+                if len(batch) > room:
+                    pending.insert(0, (op, batch[room:]))
+                    batch = batch[:room]
+                room -= len(batch)
+                ref = f"r{len(subrequests)}"
+                built = self._subrequest(op, batch, ref, known, references)
+                if built is None:
+                    continue  # every record waits for a parent
+                subrequest, ready = built
+                subrequests.append(subrequest)
+                sent.append((op, ready))
+                if op == "create" and ready[0].obj.external_id:
+                    references.update({item.record_id: f"@{{{ref}[{n}].id}}" for n, item in enumerate(ready)})
+            if subrequests:
+                self._post_composite(subrequests, sent)
+
+    def _subrequest(self, op: str, batch: list[Item], ref: str, known: dict,
+                    references: dict[str, str]) -> tuple[dict[str, Any], list[Item]] | None:
+        if op == "delete":
+            ids = ",".join(i.server_id for i in batch)
+            return {"method": "DELETE", "url": f"{self.api}/composite/sobjects?ids={ids}&allOrNone=false",
+                    "referenceId": ref}, batch
         ready: list[tuple[Item, dict[str, str]]] = []
-        known = self._parent_server_ids(items)
-        for item in items:
-            parents = self._parents(item, known)
+        for item in batch:
+            parents = self._parents(item, known, references)
             if parents is not None:
                 ready.append((item, parents))
-        groups: dict[tuple[str, str], list[tuple[Item, dict[str, str]]]] = {}
-        for item, parents in ready:
-            groups.setdefault((item.obj.record_type, item.op), []).append((item, parents))
-        for (record_type, op), group in groups.items():
-            obj = self.mapping.objects[record_type]
-            if op == "update":
-                self._send_updates(obj, group)
-            elif record_type == "file":
-                self._send_files(obj, group)
-            elif obj.external_id:
-                self._send_upserts(obj, group)
-            else:
-                self._send_keyless_creates(obj, group)
-
-    def _send_upserts(self, obj: ObjectMap, group: list[tuple[Item, dict[str, str]]]) -> None:
-        for batch in chunks(group, self.batch):
+        if not ready:
+            return None
+        obj = ready[0][0].obj
+        if op == "update":
+            records = [{"attributes": {"type": item.obj.sobject}, "id": item.server_id,
+                        **item.obj.to_server(item.row, item.columns, parents)} for item, parents in ready]
+            method, url = "PATCH", f"{self.api}/composite/sobjects"
+        elif obj.external_id:
             records = [{"attributes": {"type": obj.sobject}, obj.external_id: item.record_id,
-                        **obj.to_server(item.row, obj.fields, parents)} for item, parents in batch]
-            self.store.mark_sent(obj.record_type, [item.record_id for item, _ in batch])
-            response = self.client.request("PATCH", f"{self.api}/composite/sobjects/{obj.sobject}/{obj.external_id}",
-                                           json={"allOrNone": False, "records": records})
-            self._settle(obj, [item for item, _ in batch], response)
-
-    def _send_updates(self, obj: ObjectMap, group: list[tuple[Item, dict[str, str]]]) -> None:
-        nothing_to_send = [item for item, _ in group if not obj.pushable(item.columns)]
-        if nothing_to_send:  # only local bookkeeping changed (e.g. a checksum): nothing for AS-CMS
-            self._done(obj, [(item.record_id, item.server_id, item.change_ids) for item in nothing_to_send])
-        group = [(item, parents) for item, parents in group if obj.pushable(item.columns)]
-        for batch in chunks(group, self.batch):
-            if not self._no_id_upsert:
-                records = [{"attributes": {"type": obj.sobject}, "Id": item.server_id,
-                            **obj.to_server(item.row, item.columns, parents)} for item, parents in batch]
-                response = self.client.request("PATCH", f"{self.api}/composite/sobjects/{obj.sobject}/Id",
-                                               json={"allOrNone": False, "records": records})
-                if response.status < 300:
-                    self._settle(obj, [item for item, _ in batch], response)
-                    continue
-                self._no_id_upsert = True  # an org (or sandbox) without upsert on Id: composite PATCHes instead
-            for part in chunks(batch, COMPOSITE):
-                self._update_by_composite(obj, part)
-
-    def _update_by_composite(self, obj: ObjectMap, part: list[tuple[Item, dict[str, str]]]) -> None:
-        requests = [{"method": "PATCH", "url": f"{self.api}/sobjects/{obj.sobject}/{item.server_id}",
-                     "referenceId": f"u{n}", "body": obj.to_server(item.row, item.columns, parents)}
-                    for n, (item, parents) in enumerate(part)]
-        response = self.client.request("POST", f"{self.api}/composite",
-                                       json={"allOrNone": False, "compositeRequest": requests})
-        answers = response.body.get("compositeResponse") if isinstance(response.body, dict) else None
-        if response.status >= 400 or not isinstance(answers, list):
-            self._settle(obj, [item for item, _ in part], response)
-            return
-        results = []
-        for (item, _), answer in zip(part, answers):
-            if 200 <= answer.get("httpStatusCode", 500) < 300:
-                results.append({"success": True, "id": item.server_id})
-                continue
-            error = answer.get("body")[0] if isinstance(answer.get("body"), list) and answer.get("body") else {}
-            results.append({"success": False, "errors": [{"statusCode": error.get("errorCode"),
-                                                           "message": error.get("message", ""),
-                                                           "fields": error.get("fields") or []}]})
-        self._settle(obj, [item for item, _ in part], Response(200, results))
-
-    def _send_keyless_creates(self, obj: ObjectMap, group: list[tuple[Item, dict[str, str]]]) -> None:
-        """Creates with no upsert key (CaseComment): reconcile any earlier send first, then post."""
-        unsent = self._reconcile_keyless(obj, group)
-        for batch in chunks(unsent, self.batch):
+                        **obj.to_server(item.row, obj.fields, parents)} for item, parents in ready]
+            method, url = "PATCH", f"{self.api}/composite/sobjects/{obj.sobject}/{obj.external_id}"
+        else:
             records = [{"attributes": {"type": obj.sobject}, **obj.to_server(item.row, obj.fields, parents)}
-                       for item, parents in batch]
-            self.store.mark_sent(obj.record_type, [item.record_id for item, _ in batch])
-            try:
-                response = self.client.request("POST", f"{self.api}/composite/sobjects",
-                                               json={"allOrNone": False, "records": records}, idempotent=False)
-            except OutcomeUnknown as error:
-                self._transient([item for item, _ in batch], f"No answer from AS-CMS ({error}); checked before resending")
+                       for item, parents in ready]
+            method, url = "POST", f"{self.api}/composite/sobjects"
+        return ({"method": method, "url": url, "referenceId": ref, "body": {"allOrNone": False, "records": records}},
+                [item for item, _ in ready])
+
+    def _post_composite(self, subrequests: list[dict[str, Any]], sent: list[tuple[str, list[Item]]]) -> None:
+        by_type: dict[str, list[str]] = {}
+        for op, batch in sent:
+            for item in batch if op == "create" else ():
+                by_type.setdefault(item.obj.record_type, []).append(item.record_id)
+        for record_type, ids in by_type.items():
+            self.store.mark_sent(record_type, ids)
+        # A comment create cannot simply be sent again: with one inside, the request is not repeatable.
+        repeatable = not any(op == "create" and not batch[0].obj.external_id for op, batch in sent)
+        try:
+            response = self.client.request("POST", f"{self.api}/composite",
+                                           json={"allOrNone": False, "compositeRequest": subrequests},
+                                           idempotent=repeatable)
+        except OutcomeUnknown as error:
+            for _, batch in sent:
+                self._transient(batch, f"No answer from AS-CMS ({error}); checked before resending")
+            return
+        answers = response.body.get("compositeResponse") if isinstance(response.body, dict) else None
+        if response.status >= 400 or not isinstance(answers, list) or len(answers) != len(sent):
+            self._settle([i for _, batch in sent for i in batch], Response(response.status, response.body))
+            return
+        for (_, batch), answer in zip(sent, answers):
+            status, body = answer.get("httpStatusCode", 500), answer.get("body")
+            if status >= 400 and error_code(body) == "PROCESSING_HALTED":
+                # A parent in this request failed, so its reference had no value: nothing was done.
+                self._transient(batch, "Waiting for its parent record to reach AS-CMS")
+                self.store.clear_sent([i.record_id for i in batch if not i.obj.external_id and i.op == "create"])
                 continue
-            self._settle(obj, [item for item, _ in batch], response, definitive=True)
+            self._settle(batch, Response(status, body))
 
-    def _reconcile_keyless(self, obj: ObjectMap, group: list[tuple[Item, dict[str, str]]]) -> list[tuple[Item, dict[str, str]]]:
-        """Find comments an earlier send created though its answer was lost; return the ones still to send.
+    def _reconcile_keyless(self, items: list[Item]) -> set[str]:
+        """Comments an earlier send created though its answer was lost: adopted, not sent again.
 
-        A match is a comment on the same case with the same body and sharing,
-        not already known here (and by the same user, when the user's Id is known).
+        A match is a comment on the same case with the same body and sharing, whose Id no
+        record here holds (and by the same user, when the user's Id is known). The record
+        ids settled so are returned.
         """
-        sent = self.store.sync_sent(obj.record_type)
-        unknown = [(item, parents) for item, parents in group if item.record_id in sent]
-        if not unknown:
-            return group
-        adopted = self._match_keyless(obj, [(item, item.row, parents) for item, parents in unknown], sent)
-        if adopted:
-            self._done(obj, [(item.record_id, server_id, item.change_ids) for item, server_id in adopted])
-        taken = {item.record_id for item, _ in adopted}
-        return [(item, parents) for item, parents in group if item.record_id not in taken]
+        settled: set[str] = set()
+        for record_type in {i.obj.record_type for i in items}:
+            obj = self.mapping.objects[record_type]
+            sent = self.store.sync_sent(record_type)
+            unknown = [i for i in items if i.obj.record_type == record_type and i.record_id in sent]
+            if not unknown:
+                continue
+            known = self._parent_server_ids(unknown)
+            with_parents = [(i, i.row, self._parents(i, known, {}) or {}) for i in unknown]
+            adopted = self._match_keyless(obj, with_parents, sent)
+            if adopted:
+                self._done(obj, [(item.record_id, server_id, item.change_ids) for item, server_id in adopted])
+            settled.update(item.record_id for item, _ in adopted)
+        return settled
 
     def _match_keyless(self, obj: ObjectMap, unknown: list[tuple[Item, dict, dict[str, str]]],
                        sent: dict[str, str]) -> list[tuple[Item, str]]:
@@ -289,7 +339,8 @@ class Pusher:
             parent_ids = ", ".join(soql_quote(p) for p in batch)
             candidates += self.client.query_all(
                 f"SELECT {', '.join(names)} FROM {obj.sobject} WHERE {parent_field} IN ({parent_ids})")
-        known = self._known_server_ids(obj, [c["Id"] for c in candidates])
+        # An Id held here, even by a record whose delete is still queued, belongs to that record.
+        known = self.store.server_ids_held(obj.record_type, [c["Id"] for c in candidates])
         me = self.client.session.user_id
         claimed: set[str] = set()
         adopted: list[tuple[Item, str]] = []
@@ -307,20 +358,13 @@ class Pusher:
                     break
         return adopted
 
-    def _known_server_ids(self, obj: ObjectMap, server_ids: list[str]) -> set[str]:
-        from ..store import TABLES
-
-        known: set[str] = set()
-        for batch in chunks(sorted(set(server_ids))):
-            marks = ", ".join("?" * len(batch))
-            known.update(r[0] for r in self.store.read(
-                f"SELECT server_id FROM {TABLES[obj.record_type]} WHERE server_id IN ({marks})", batch))
-        return known
-
-    def _send_files(self, obj: ObjectMap, group: list[tuple[Item, dict[str, str]]]) -> None:
+    def _send_files(self, items: list[Item]) -> None:
         """ContentVersion: one document a request; an earlier send without an answer is looked up first."""
+        if not items:
+            return
+        obj = items[0].obj
         sent = self.store.sync_sent(obj.record_type)
-        unknown = [item.record_id for item, _ in group if item.record_id in sent]
+        unknown = [item.record_id for item in items if item.record_id in sent]
         found: dict[str, str] = {}
         for batch in chunks(unknown, 100):
             keys = ", ".join(soql_quote(k) for k in batch)
@@ -329,9 +373,11 @@ class Pusher:
                 found[row[obj.external_id]] = row["Id"]
         if found:
             self._done(obj, [(item.record_id, found[item.record_id], item.change_ids)
-                             for item, _ in group if item.record_id in found])
-        for item, parents in group:
-            if item.record_id in found:
+                             for item in items if item.record_id in found])
+        known = self._parent_server_ids(items)
+        for item in items:
+            parents = self._parents(item, known, {})
+            if item.record_id in found or parents is None:
                 continue
             record = from_row(CaseFile, item.row)
             try:
@@ -357,21 +403,35 @@ class Pusher:
 
     # -- deletes ------------------------------------------------------------------------------
 
-    def _send_deletes(self, items: list[Item]) -> None:
-        items = sorted(items, key=lambda i: -i.obj.level)  # children first
-        resolved: list[Item] = []
-        for record_type in {i.obj.record_type for i in items}:
+    def _delete_groups(self, items: list[Item]) -> list[tuple[str, list[Item]]]:
+        """Deletes by object, children first, 200 a subrequest; a file by its ContentDocument."""
+        groups: list[tuple[str, list[Item]]] = []
+        for record_type in sorted({i.obj.record_type for i in items},
+                                  key=lambda t: -self.mapping.objects[t].level):
             obj = self.mapping.objects[record_type]
-            group = [i for i in items if i.obj.record_type == record_type]
-            resolved += self._resolve_delete_ids(obj, group)
-        for record_type in dict.fromkeys(i.obj.record_type for i in resolved):
-            obj = self.mapping.objects[record_type]
-            group = [i for i in resolved if i.obj.record_type == record_type]
-            for batch in chunks(group, self.batch):
-                ids = ",".join(i.server_id for i in batch)
-                response = self.client.request("DELETE", f"{self.api}/composite/sobjects",
-                                               params={"ids": ids, "allOrNone": "false"})
-                self._settle(obj, batch, response)
+            group = self._resolve_delete_ids(obj, [i for i in items if i.obj.record_type == record_type])
+            if obj.sobject == "ContentVersion":
+                group = self._documents_of(obj, group)
+            groups += [("delete", batch) for batch in chunks(group, self.batch)]
+        return groups
+
+    def _documents_of(self, obj: ObjectMap, items: list[Item]) -> list[Item]:
+        """Files are removed by deleting their ContentDocument (Object Reference, ContentVersion: no delete)."""
+        documents: dict[str, str] = {}
+        for batch in chunks([i.server_id for i in items], 200):
+            ids = ", ".join(soql_quote(i) for i in batch)
+            for row in self.client.query_all(f"SELECT Id, ContentDocumentId FROM {obj.sobject} WHERE Id IN ({ids})",
+                                             include_deleted=True):
+                documents[row["Id"]] = row.get("ContentDocumentId")
+        ready = []
+        for item in items:
+            document = documents.get(item.server_id)
+            if document:
+                ready.append(Item(item.obj, item.record_id, item.change_ids, "delete", item.columns, document,
+                                  None, item.old))
+            else:
+                self._done(obj, [(item.record_id, None, item.change_ids)])  # gone from AS-CMS already
+        return ready
 
     def _resolve_delete_ids(self, obj: ObjectMap, group: list[Item]) -> list[Item]:
         """Deletes with a server Id; a record never sent is simply done; one sent without an answer is looked up."""
@@ -408,38 +468,44 @@ class Pusher:
 
     # -- results ----------------------------------------------------------------------------------
 
-    def _settle(self, obj: ObjectMap, items: list[Item], response: Any, *, definitive: bool = False) -> None:
+    def _settle(self, items: list[Item], response: Any) -> None:
         """Apply a collection response (one result per record, in order) to the journal."""
         body = response.body
+        unsent = [i.record_id for i in items if i.op == "create" and not i.obj.external_id]
         if response.status >= 400 or not isinstance(body, list) or len(body) != len(items):
             message = error_text(body) if response.status >= 400 else "AS-CMS's answer did not match the request"
             for item in items:
                 self._fail(item, message, permanent=_permanent(response))
-            if definitive:
-                self.store.clear_sent([i.record_id for i in items])
+            if response.status >= 400:
+                self.store.clear_sent(unsent)  # refused whole: a comment create was certainly not made
             return
-        done, failed, gone, settled = [], [], [], []
+        done: dict[str, list] = {}
+        gone: dict[str, list[str]] = {}
+        failed, refused = [], []
         for item, result in zip(items, body):
+            record_type = item.obj.record_type
             if isinstance(result, dict) and result.get("success"):
-                done.append((item.record_id, result.get("id") or item.server_id, item.change_ids))
+                done.setdefault(record_type, []).append(
+                    (item.record_id, result.get("id") or item.server_id, item.change_ids))
                 continue
             errors = (result or {}).get("errors") or [{}]
             code = errors[0].get("statusCode") or errors[0].get("errorCode") or "UNKNOWN_ERROR"
             message = _record_message(errors[0], code)
             if item.op == "delete" and code in GONE:
-                done.append((item.record_id, None, item.change_ids))  # already gone centrally
+                done.setdefault(record_type, []).append((item.record_id, None, item.change_ids))  # gone already
             elif item.op == "update" and code in GONE:
-                gone.append(item.record_id)
+                gone.setdefault(record_type, []).append(item.record_id)
             else:
                 failed.append((item, message, code not in TRANSIENT_RECORD_ERRORS))
-                settled.append(item.record_id)
-        self._done(obj, done)
-        if gone:
-            self.store.record_central_deletions(obj.record_type, gone)
+                if item.record_id in unsent:
+                    refused.append(item.record_id)
+        for record_type, results in done.items():
+            self._done(self.mapping.objects[record_type], results)
+        for record_type, record_ids in gone.items():
+            self.store.record_central_deletions(record_type, record_ids)
         for item, message, permanent in failed:
             self._fail(item, message, permanent=permanent)
-        if definitive and settled:
-            self.store.clear_sent(settled)  # refused: certainly not created
+        self.store.clear_sent(refused)  # refused: certainly not created
 
     def _done(self, obj: ObjectMap, results: list[tuple[str, str | None, list[int]]]) -> None:
         if not results:

@@ -82,6 +82,18 @@ def attach_file(store: Store, case_id: str, source: str | os.PathLike, descripti
         raise
 
 
+def has_copy(record: CaseFile, base: Path | None = None) -> bool:
+    return stored_path(record, base).exists()
+
+
+def save_pulled_copy(store: Store, record: CaseFile, data: bytes, base: Path | None = None) -> None:
+    """Keep the content of a file pulled from AS-CMS, as an attached file's copy is kept (encrypted when
+    the store is)."""
+    target = stored_path(record, base)
+    key = store_file_key(store, create=True)
+    write_private_file(target, encrypt_bytes(key, record.id, data) if key is not None else data)
+
+
 def read_attachment(store: Store, record: CaseFile, base: Path | None = None) -> bytes:
     """The attached file's content, decrypted when the store is encrypted; checked against its checksum."""
     path = stored_path(record, base)

@@ -637,6 +637,15 @@ class Store:
                 found[row["id"]] = row["server_id"]
         return found
 
+    def local_ids(self, record_type: str, server_ids: Iterable[str]) -> dict[str, str]:
+        """AS-CMS Id -> local id, for the records of this type held here."""
+        table, found = TABLES[record_type], {}
+        for chunk in chunks(sorted(set(server_ids))):
+            marks = ", ".join("?" * len(chunk))
+            found.update((r["server_id"], r["id"]) for r in self._query(
+                f"SELECT server_id, id FROM {table} WHERE server_id IN ({marks})", chunk))
+        return found
+
     def server_ids_held(self, record_type: str, server_ids: Iterable[str]) -> set[str]:
         """Which of these AS-CMS Ids belong to a record here: a live one, or one deleted here whose
         delete is still queued (its Id is still its own until the delete reaches AS-CMS)."""
@@ -782,7 +791,7 @@ class Store:
                 try:
                     values = obj.from_server(record)
                 except ValueError as error:  # a value of the wrong kind: the record waits, the pull goes on
-                    result.skipped[server_id] = f"{obj.label} {server_id}: {error}"
+                    result.skip(server_id, f"{obj.label} {server_id}: {error}")
                     continue
                 missing_parent = False
                 for column in obj.parents:
@@ -792,7 +801,7 @@ class Store:
                             missing_parent = missing_parent or column != "barrier_id"
                         values[column] = local_parent
                 if missing_parent:
-                    result.skipped[server_id] = f"{obj.label} {server_id}: its parent is not in this briefcase"
+                    result.skip(server_id, f"{obj.label} {server_id}: its parent is not in this briefcase")
                     continue
                 local = by_server.get(server_id) or (by_id.get(record.get(obj.external_id)) if obj.external_id else None)
                 if local is None and (server_id in deleted_here or record.get(obj.external_id or "") in deleted_here):
@@ -808,7 +817,7 @@ class Store:
                         try:
                             _insert(conn, table, [row])
                         except sqlite3.IntegrityError as clash:  # e.g. a case number already used here
-                            result.skipped[server_id] = f"{obj.label} {server_id}: clashes with a record here ({clash})"
+                            result.skip(server_id, f"{obj.label} {server_id}: clashes with a record here ({clash})")
                             continue
                         result.added += 1
                         result.taken.append(server_id)
@@ -817,7 +826,7 @@ class Store:
                     outcome = merge_record(obj, local, values, _pending_bases(open_changes.get(local["id"], []), overrides.get(local["id"], {})))
                 except (ValidationError, ValueError, TypeError) as error:
                     detail = "; ".join(describe_errors(error, obj.model)) if isinstance(error, ValidationError) else str(error)
-                    result.skipped[server_id] = f"{obj.label} {server_id}: {detail}"
+                    result.skip(server_id, f"{obj.label} {server_id}: {detail}")
                     continue
                 updates = dict(outcome.apply)
                 if local.get("server_id") != server_id:
@@ -1142,8 +1151,13 @@ class ApplyResult:
         self.added = 0
         self.updated = 0
         self.conflicts = 0
-        self.skipped: dict[str, str] = {}  # server Id -> why it could not be taken in
+        self.skipped: list[str] = []  # what could not be taken in, and why
+        self.skipped_ids: dict[str, str] = {}  # the same, by server Id
         self.taken: list[str] = []  # server Ids taken in (added, updated or already the same)
+
+    def skip(self, server_id: str, reason: str) -> None:
+        self.skipped.append(reason)
+        self.skipped_ids[server_id] = reason
 
 
 def _dumps(value: Any) -> str:

@@ -837,13 +837,11 @@ class EventForm(RecordForm):
             start_time = self._parse_time(content, "start_time", "Start time", checked, required=True)
             if start_day is not None and start_time is not None:
                 checked.values["start"] = self._instant(start_day, start_time, "start_time", checked)
+            # AS-CMS needs an end (or a duration) for a timed Event: Salesforce refuses one without.
             end_time = self._parse_time(content, "end_time", "End time", checked, required=False)
             if end_time is None and "end_time" not in checked.errors:
-                if content["end_date"].strip():
-                    checked.error("end_time", "Type the time it ended, or leave End date empty")
-                else:
-                    checked.values["end"] = None
-                    checked.notes["end_time"] = "Optional"
+                checked.error("end_time", "End time is required: AS-CMS needs to know when a timed Event ended. "
+                                          "Type a time like 3pm, or tick All-Day Event")
             if end_day is not None and end_time is not None:
                 end = self._instant(end_day, end_time, "end_time", checked)
                 checked.values["end"] = end

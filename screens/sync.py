@@ -86,9 +86,20 @@ class ConflictItem:
 
 
 @dataclass(frozen=True)
+class NotTakenIn:
+    """A central record the pull could not take in (kept until it is; `ascms-tui sync` exits 1 meanwhile)."""
+
+    server_id: str
+    record_type: str
+    reason: str
+    first_seen: str
+
+
+@dataclass(frozen=True)
 class SyncItems:
     set_aside: list[SetAside]
     conflicts: list[ConflictItem]
+    not_taken_in: list[NotTakenIn]
 
 
 # --- reading (in a worker) -----------------------------------------------------------------
@@ -131,7 +142,9 @@ def read_sync_items(store: Store) -> SyncItems:
             kind=field_kinds(record_type).get(column, "text") if column else "text",
             open_target=_open_target(store, record_type, conflict.record_id, conflict.case_id),
         ))
-    return SyncItems(set_aside, items)
+    not_taken_in = [NotTakenIn(row["server_id"], row["record_type"], clean_text(row["reason"]), row["first_seen"])
+                    for row in store.skipped_records()]
+    return SyncItems(set_aside, items, not_taken_in)
 
 
 def _case_numbers(store: Store, case_ids: Iterable[str]) -> dict[str, str]:
@@ -195,7 +208,7 @@ class SyncScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.items = SyncItems([], [])
+        self.items = SyncItems([], [], [])
         self._by_option: dict[str, SetAside | ConflictItem] = {}
         self._seen: tuple | None = None
         self._resumed = False
@@ -227,7 +240,7 @@ class SyncScreen(Screen):
         self._resumed = True
 
     def _state_changed(self, state: SyncState) -> None:
-        seen = (state.set_aside, state.conflicts, state.last_sync_at)
+        seen = (state.set_aside, state.conflicts, state.last_sync_at, state.finished)  # every finished run
         if not state.running and seen != self._seen:
             self._seen = seen
             self.action_reload()
@@ -264,6 +277,15 @@ class SyncScreen(Screen):
                 option_id = f"conflict:{item.conflict.conflict_id}"
                 self._by_option[option_id] = item
                 options.append(Option(_conflict_prompt(item), id=option_id))
+        if items.not_taken_in:
+            if options:
+                options.append(None)
+            options.append(Option(Text(f"From AS-CMS, not taken in ({len(items.not_taken_in)})", style="bold"),
+                                  disabled=True))
+            for item in items.not_taken_in:
+                option_id = f"skipped:{item.server_id}"
+                self._by_option[option_id] = item
+                options.append(Option(_not_taken_in_prompt(item), id=option_id))
         options_list.clear_options()
         options_list.add_options(options or [Option("Nothing here.", disabled=True)])
         if keep in self._by_option:
@@ -275,8 +297,9 @@ class SyncScreen(Screen):
 
     def _show_summary(self) -> None:
         aside, conflicts = len(self.items.set_aside), len(self.items.conflicts)
+        skipped = len(self.items.not_taken_in)
         text = Text()
-        if not (aside or conflicts):
+        if not (aside or conflicts or skipped):
             text.append("Nothing needs you: no change is set aside and there are no conflicts.", style="bold")
         else:
             parts = []
@@ -284,7 +307,12 @@ class SyncScreen(Screen):
                 parts.append(f"{aside} record{'s' if aside != 1 else ''} set aside (not sent)")
             if conflicts:
                 parts.append(f"{conflicts} conflict{'s' if conflicts != 1 else ''}")
+            if skipped:
+                parts.append(f"{skipped} AS-CMS record{'s' if skipped != 1 else ''} not taken in")
             text.append(" and ".join(parts) + " to look at. ", style="bold")
+            if skipped:
+                text.append("Not taken in: AS-CMS holds a value this app cannot keep; it is asked for again at "
+                            "every sync, and comes in once it is corrected in AS-CMS. ")
             if aside:
                 text.append("Set aside: o opens the record to fix it (saving sends it again); "
                             "r retries it as it is. ")
@@ -293,7 +321,7 @@ class SyncScreen(Screen):
         self.query_one("#sync-summary", Static).update(text)
 
     @property
-    def current(self) -> SetAside | ConflictItem | None:
+    def current(self) -> SetAside | ConflictItem | NotTakenIn | None:
         option = self.query_one(OptionList).highlighted_option
         return self._by_option.get(option.id or "") if option is not None else None
 
@@ -312,7 +340,7 @@ class SyncScreen(Screen):
         if action == "edit_value":
             return None if isinstance(item, ConflictItem) and not item.editable else isinstance(item, ConflictItem)
         if action == "open_record":
-            return item is not None and item.open_target is not None
+            return isinstance(item, (SetAside, ConflictItem)) and item.open_target is not None
         return True
 
     # -- actions -----------------------------------------------------------------------------
@@ -424,6 +452,11 @@ def _set_aside_prompt(item: SetAside) -> Group:
         lines.append(fields)
     lines.append(_labelled("Reason: ", item.message))
     return _indented(heading, *lines)
+
+
+def _not_taken_in_prompt(item: NotTakenIn) -> Group:
+    # The reason is AS-CMS's data described: literal text, never markup.
+    return _indented(_heading(item.record_type, None, f"AS-CMS Id {item.server_id}"), _labelled("Reason: ", item.reason))
 
 
 def _conflict_prompt(item: ConflictItem) -> Group:

@@ -121,6 +121,7 @@ async def test_killed_mid_typing_the_draft_is_offered_and_restored(demo_db):
         # Finish it and save: the record is stored and the draft is gone.
         form.query_one("#start-date", Input).value = "4/6/2026"
         form.query_one("#start-time", Input).value = "2pm"
+        form.query_one("#end-time", Input).value = "3pm"
         await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -21,6 +21,7 @@ async def test_vague_initial_meeting_description_is_flagged_but_saves(demo_db):
         await type_in(pilot, "#subject", INITIAL_WHANAU_MEETING)
         await type_in(pilot, "#start-date", "yesterday")
         await type_in(pilot, "#start-time", "10am")
+        await type_in(pilot, "#end-time", "11am")
         await type_in(pilot, "#description", "Met with school")
         await pilot.pause(0.7)  # live checks run half a second after typing stops
         assert "“Met with school”: The practice guide's example of a description that is not useful" in advice_text(form)

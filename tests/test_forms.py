@@ -150,6 +150,7 @@ async def test_event_invalid_input_is_explained_beside_each_field_and_nothing_is
         assert message(form, "start_date") == "'31/2/2026' is not a date: February 2026 has 28 days"
 
         await type_in(pilot, "#start-time", "2pm")
+        await type_in(pilot, "#end-time", "3pm")
         await type_in(pilot, "#minutes", "75")
         await type_in(pilot, "#description", "Visited Naki at home.")
         await save(pilot)
@@ -180,9 +181,11 @@ async def test_event_end_before_start_and_missing_values(demo_db):
     async with app.run_test(size=SIZE) as pilot:
         case, form = await open_form(pilot, "event")
         before = len(app.store.records(Event, case.id))
-        await save(pilot)  # nothing typed: subject and start time are needed
+        await save(pilot)  # nothing typed: subject, start time and end time are needed
         assert message(form, "subject") == "Subject must not be empty"
         assert message(form, "start_time").startswith("Start time is required (or tick All-Day Event)")
+        # AS-CMS refuses a timed Event with no end: the form asks for one.
+        assert message(form, "end_time").startswith("End time is required: AS-CMS needs to know when a timed Event")
         assert not has_error(form, "start_date")  # today is filled in
 
         await type_in(pilot, "#subject", "Phone Call")
@@ -237,6 +240,7 @@ async def test_initial_meeting_event_created_ahead_then_completed_keeps_its_subj
         assert "cannot be edited" in message(form, "subject") or True  # note appears after the check
         await type_in(pilot, "#start-date", "7/7/2026")  # ahead of the meeting
         await type_in(pilot, "#start-time", "10am")
+        await type_in(pilot, "#end-time", "11am")
         await save(pilot)
         created = app.store.records(Event, case.id)[-1]
         assert created.subject == INITIAL_WHANAU_MEETING and created.description == ""

@@ -195,7 +195,7 @@ def test_pulled_events_keep_local_edits_queued(store, sandbox):
 
     server_case = store.get(Case, case.id).server_id
     sandbox.central_create("Event", {"WhatId": server_case, "Subject": "School Meeting",
-                                     "StartDateTime": "2026-06-05T01:00:00.000+0000"})
+                                     "StartDateTime": "2026-06-05T01:00:00.000+0000", "DurationInMinutes": 60})
     summary = SyncEngine(store, Session(sandbox.base_url, sandbox.token)).run()
     assert summary.pulled == 1 and store.open_changes() == []
     [event] = store.records(Event, case.id)

@@ -50,10 +50,30 @@ def server_event(event: Event, case_server_id: str, modstamp: str, **fields) -> 
 # --- schema 5 -------------------------------------------------------------------------
 
 
+def undo_schema_7(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TABLE sync_skipped")
+
+
 def undo_schema_6(conn: sqlite3.Connection) -> None:
+    undo_schema_7(conn)  # a file of schema 6 or older has no schema 7 either
     conn.execute("DROP TABLE local_facts")
     for column in ("due_5", "due_10", "due_15"):
         conn.execute(f"ALTER TABLE case_list DROP COLUMN {column}")
+
+
+def test_schema_7_adds_the_skipped_records_table_to_a_schema_6_file(tmp_path):
+    path = tmp_path / "v6.sqlite3"
+    with Store(path, actor="t") as store:
+        store.create(make_case())
+    with sqlite3.connect(path, isolation_level=None) as conn:  # the same file as schema 6 wrote it
+        undo_schema_7(conn)
+        conn.execute("PRAGMA user_version = 6")
+    with Store(path, actor="t") as store:
+        assert store.schema_version == 7 and len(store.cases()) == 1
+        store.record_skipped("Task", "task", {"00T000000000001AAA": "Task 00T000000000001AAA: Hours must be..."})
+        assert [r["server_id"] for r in store.skipped_records()] == ["00T000000000001AAA"]
+        store.clear_skipped("Task", ["00T000000000001AAA"])
+        assert store.skipped_records() == []
 
 
 def test_schema_6_rebuilds_the_case_list_with_due_dates_keeping_every_case(tmp_path):

@@ -227,6 +227,33 @@ async def test_set_aside_change_shows_the_servers_message_literally_and_retry_se
     assert len(sandbox.query_all("SELECT Id FROM Plan_Step__c")) == 1
 
 
+async def test_a_central_record_not_taken_in_is_listed_and_keeps_the_run_from_saying_all_is_well(tmp_path, sandbox):
+    db = tmp_path / "cases.sqlite3"
+    with Store(db, actor="test-user") as store:
+        case = store.create(make_case(case_owner=DEMO_USER))  # in the app user's briefcase
+        engine_sync(store, sandbox)
+        server_case = store.get(Case, case.id).server_id
+    # 30 hours on one Task: AS-CMS holds it, this app keeps at most 24 for one record.
+    task = sandbox.central_create("Task", {"WhatId": server_case, "Subject": f"Long day {HOSTILE}",
+                                           "Time_Spent_Hours__c": 30})
+    app = app_for(db, sandbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await synced(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        shown = listed(app)
+        assert shown.startswith(f"From AS-CMS, not taken in (1) Task · AS-CMS Id {task} Reason: Task {task}: "), shown
+        assert "Hours must be from 0 to 24" in shown
+        summary = str(app.screen.query_one("#sync-summary").render())
+        assert "1 AS-CMS record not taken in" in summary and "Nothing needs you" not in summary
+        # Corrected in AS-CMS, it comes in at the next sync and leaves the list.
+        sandbox.central_edit("Task", task, {"Time_Spent_Hours__c": 3})
+        await synced(pilot, "s")
+        await settle(pilot)
+        assert listed(app) == "Nothing here."
+
+
 # --- conflicts: the same field changed here and in AS-CMS --------------------------------------
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from dataclasses import dataclass, field
@@ -72,6 +72,7 @@ class Api:
     def __init__(self, org: Org, usage: Callable[[], tuple[int, int]] = lambda: (0, 15000)):
         self.org = org
         self.usage = usage  # (requests used today, the daily limit)
+        self.subrequests: Counter[str] = Counter()  # Composite subrequests by endpoint, for stats
         self.storage = org.storage
         self.runner = Runner(org.storage)
         self.cursors: OrderedDict[str, tuple[str, float, int, list[dict]]] = OrderedDict()
@@ -533,6 +534,7 @@ class Api:
                                            f"{missing.args[1]}. Provided referenceId ('{ref}')"}], failed=True)
         path, _, query_string = url.partition("?")
         name, handler, version, parts = self.resolve(sub["method"].upper(), path)
+        self.subrequests[name] += 1
         if name.endswith("/composite"):
             return Reply(400, [{"errorCode": "INVALID_INPUT",
                                 "message": "A composite request cannot contain another composite request"}],

@@ -68,6 +68,7 @@ class Sandbox:
         counts = self.storage.counts()
         return {
             "requests": {"total": sum(self.requests.values()), "by_endpoint": dict(sorted(self.requests.items()))},
+            "subrequests": dict(sorted(self.api.subrequests.items())),
             "records": counts["live"],
             "deleted": counts["deleted"],
             "faults": {"spec": str(self.faults.spec), **self.faults.counts},

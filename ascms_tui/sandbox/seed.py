@@ -66,6 +66,7 @@ def seed_demo(sandbox: Sandbox, *, cases: int = 40, seed: int = 2026, today: dat
                     created = _instant(recorded) if isinstance(recorded, datetime) else None
                     data = None
                     if obj.sobject == "ContentVersion":
+                        fields.pop("ContentSize", None)  # the org measures the document itself
                         fields["PathOnClient"] = record.file_name
                         data = _invented_document(record.file_name, record.size_bytes)
                     org.seed(obj.sobject, record.server_id, fields, user=org.default_user, created=created,

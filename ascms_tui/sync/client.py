@@ -252,7 +252,8 @@ class SalesforceClient:
     # -- one request, with the retry rules ---------------------------------------------------
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-                headers: dict | None = None, idempotent: bool = True) -> Response:
+                headers: dict | None = None, idempotent: bool = True, binary: bool = False) -> Response:
+        """One request with the retry rules; `binary` keeps a 2xx body as bytes (a file's content)."""
         url = path if path.startswith("http") else self.session.instance_url + path
         refreshed = False
         last_problem = ""
@@ -271,7 +272,7 @@ class SalesforceClient:
                     raise OutcomeUnknown(_describe(error)) from None
                 last_problem = _describe(error)
             else:
-                body = _body(raw)
+                body = raw.content if binary and raw.status_code < 300 else _body(raw)
                 code = error_code(body)
                 if raw.status_code == 401:
                     if refreshed or not self._refresh():

@@ -91,7 +91,8 @@ class SyncEngine:
                 pushed = pusher.run()
                 summary.pushed = pushed.pushed
                 if self.pull:
-                    puller = Puller(self.store, client, self.mapping, user_name=self.user_name, progress=progress)
+                    puller = Puller(self.store, client, self.mapping, user_name=self.user_name, progress=progress,
+                                    files_base=self.files_base)
                     pulled = puller.run()
                     summary.pulled = pulled.pulled
                 self.store.set_sync_value("last_sync_at", utc_now().isoformat())

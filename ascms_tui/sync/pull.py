@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ..store import Store, chunks
@@ -50,8 +51,10 @@ def soql_datetime(modstamp: str, *, back: float = 0) -> str:
 
 class Puller:
     def __init__(self, store: Store, client: SalesforceClient, mapping: Mapping, *, user_name: str | None = None,
-                 progress: Progress | None = None, overlap_seconds: float = OVERLAP_SECONDS):
+                 progress: Progress | None = None, overlap_seconds: float = OVERLAP_SECONDS,
+                 files_base: Path | None = None):
         self.store, self.client, self.mapping = store, client, mapping
+        self.files_base = files_base
         self.scope = mapping.scope_condition(user_name)
         self.progress = progress or (lambda phase, done, total: None)
         self.overlap = max(OVERLAP_SECONDS, overlap_seconds)
@@ -105,6 +108,24 @@ class Puller:
             return None
         return self._select(obj, [f"Id IN ({', '.join(soql_quote(i) for i in waiting)})"])
 
+    def _fetch_documents(self, obj: ObjectMap, server_ids: list[str]) -> None:
+        """Files attached in AS-CMS (by a school, a colleague): their content, for those not yet here."""
+        from ..domain import CaseFile
+        from ..files import has_copy, save_pulled_copy
+
+        for server_id, local_id in self.store.local_ids(obj.record_type, server_ids).items():
+            record = self.store.get(CaseFile, local_id)
+            if record is None or has_copy(record, self.files_base):
+                continue
+            response = self.client.request("GET", f"{self.client.api}/sobjects/{obj.sobject}/{server_id}/VersionData",
+                                           binary=True)
+            if response.status >= 300 or not isinstance(response.body, bytes):
+                reason = f"{obj.label} {server_id}: its content could not be fetched ({response.status})"
+                self.result.skipped.append(reason)
+                self.store.record_skipped(obj.sobject, obj.record_type, {server_id: reason})
+                continue
+            save_pulled_copy(self.store, record, response.body, self.files_base)
+
     def _scope_of(self, obj: ObjectMap) -> str:
         if obj.record_type == "case":
             return f"({self.scope})" if self.scope else ""
@@ -130,10 +151,12 @@ class Puller:
         applied = self.store.apply_server_records(obj, live)
         self.result.pulled += applied.added + applied.updated
         self.result.conflicts += applied.conflicts
-        self.result.skipped += list(applied.skipped.values())
-        self.store.record_skipped(obj.sobject, obj.record_type, applied.skipped)
+        self.result.skipped += applied.skipped
+        self.store.record_skipped(obj.sobject, obj.record_type, applied.skipped_ids)
         if applied.taken:
             self.store.clear_skipped(obj.sobject, applied.taken)
+            if obj.sobject == "ContentVersion":
+                self._fetch_documents(obj, applied.taken)
         if gone:
             removed, held = self.store.take_central_deletions(obj.record_type, gone)
             self.result.deleted += removed

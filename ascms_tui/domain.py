@@ -31,6 +31,7 @@ from .picklists import (
     COMMENT_BODY_MAX_BYTES,
     CONTACT_NAME_MAX,
     EMAIL_MAX,
+    FILE_DESCRIPTION_MAX,
     INITIAL_MEETING_SUBJECTS,
     LONG_TEXT_MAX,
     MAX_FILE_BYTES,
@@ -455,7 +456,7 @@ class CaseFile(CaseRecord):
     file_name: RequiredText = Field(title="File name")
     content_type: OptionalText = Field(None, title="Type")
     size_bytes: int = Field(0, title="Size")
-    description: LongText = Field("", title="Description")
+    description: Annotated[LongText, AfterValidator(_max_chars(FILE_DESCRIPTION_MAX))] = Field("", title="Description")
     sha256: OptionalText = None
 
     @field_validator("size_bytes")

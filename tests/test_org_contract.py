@@ -87,3 +87,66 @@ def test_the_contract_file_is_describe_shaped_and_a_bad_one_is_refused():
         parse_contract({"objects": []})
     with pytest.raises(ContractError, match=r"Case.fields\[0\]"):
         parse_contract({"sobjects": [{"name": "Case", "keyPrefix": "500", "fields": [{"name": "Id"}]}]})
+
+
+def _valid_records() -> dict[str, object]:
+    """One valid record of each type, to change one field of at a time."""
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from ascms_tui.domain import (
+        Barrier,
+        CaseComment,
+        CaseFile,
+        Contact,
+        Event,
+        InfoRequest,
+        Plan,
+        PlanStep,
+        Service,
+        StatusChange,
+        Task,
+        Ubnf,
+    )
+
+    from .conftest import make_case
+
+    case = make_case()
+    ids = {"case_id": case.id}
+    return {
+        "case": case, "contact": Contact(**ids, name="Mere Invented", role="Parent / Caregiver"),
+        "event": Event(**ids, subject="Home Visit", start=datetime(2026, 6, 2, 22, tzinfo=UTC)),
+        "task": Task(**ids, subject="Ring the school"), "comment": CaseComment(**ids, body="x"),
+        "barrier": Barrier(**ids, category="Transport"), "plan": Plan(**ids),
+        "plan_step": PlanStep(**ids, plan_id=case.id, action="x", responsible="School"),
+        "service": Service(**ids, kind="NGO", agency="x", referred_on=date(2026, 6, 3)),
+        "ubnf": Ubnf(**ids, provided="x", amount=Decimal("1"), provided_on=date(2026, 6, 3)),
+        "info_request": InfoRequest(**ids, agency="MSD", requested_on=date(2026, 6, 3)),
+        "status_change": StatusChange(**ids, to_status="Open"), "file": CaseFile(**ids, file_name="x.txt"),
+    }
+
+
+def test_no_text_the_app_accepts_is_longer_than_as_cms_takes():
+    # A value one character over the org's length must be refused here, at entry, not set aside at sync.
+    from pydantic import ValidationError
+
+    from ascms_tui.store import from_row, to_row
+
+    records = _valid_records()
+    too_long = []
+    for record_type, obj in MAPPING.objects.items():
+        described = CONTRACT.object(obj.sobject)
+        for column, name in obj.fields.items():
+            field = described.field(name)
+            if obj.kinds[column] != "text" or field.type not in ("string", "textarea", "phone", "email") \
+                    or column in obj.read_only or field.type == "picklist":
+                continue
+            row = to_row(records[record_type])
+            over = field.length + 1  # one character more than the org's field holds
+            row[column] = "a" * (over - 5) + "@x.nz" if field.type == "email" else "a" * over
+            try:
+                from_row(obj.model, row)
+            except ValidationError:
+                continue
+            too_long.append(f"{obj.sobject}.{name} ({field.length}) takes {record_type}.{column} longer")
+    assert too_long == []

@@ -1167,8 +1167,11 @@ class _Builder:
             for action, who in rng.sample(pool, rng.randint(2, min(5, len(pool)))):
                 due = self.add_bd(plan_o, rng.randint(3, 25))
                 done = status == "Completed" or (due < self.t and rng.random() < 0.7)
-                plan["steps"].append({**base("steps", ro, rec), "action": action.format_map(ctx),
-                                      "responsible": who, "due_date": self.iso(due), "done": done})
+                step = {**base("steps", ro, rec), "action": action.format_map(ctx),
+                        "responsible": who, "due_date": self.iso(due), "done": done}
+                if plan["server_id"] is None:  # a step reaches AS-CMS only with (or after) its plan
+                    step["server_id"] = None
+                plan["steps"].append(step)
         out["plans"].append(plan)
 
     def _services(self, out, p: _Profile, ctx, start: int, end: int, base) -> None:

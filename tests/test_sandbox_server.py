@@ -176,6 +176,9 @@ def test_seed_demo_loads_the_demo_caseload_as_central_records(sandbox_factory):
         "SELECT Id, WhatId, Subject FROM Event WHERE WhatId IN (SELECT Id FROM Case WHERE "
         f"Case_Owner_Name__c = '{DEMO_USER}')")
     assert events and all(e["WhatId"].startswith("500") for e in events)
+    # Every step hangs off its plan (a required master-detail field): the demo never marks a step
+    # synced while its plan waits, and the seed refuses a record missing a required field.
+    assert server.query("SELECT COUNT() FROM Plan_Step__c WHERE Student_Plan__c = null")["totalSize"] == 0
     # A restart with --seed again leaves the records as they are.
     server.restart()
     assert server.stats()["records"] == records

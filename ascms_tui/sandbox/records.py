@@ -255,6 +255,7 @@ class Org:
         clean = self._clean(described, values, creating=True, seeding=True)
         self._check_references(described, clean)
         self._object_rules(sobject, clean, clean, creating=True)
+        self._required(described, clean, clean, creating=True)
         if sobject == "ContentVersion":
             clean["VersionData"] = base64.b64encode(file_data or b"").decode()
             self._create_content_version(clean, user, version_id=record_id, created=created)

@@ -113,8 +113,12 @@ def test_4_a_central_deletion_is_taken_in_and_an_archived_event_is_no_false_conf
     sandbox.central_archive(event.server_id)  # over a year old: Salesforce archives it
     store.update(Event, event.id, {"description": "Added the notes from the visit"})
     summary = sync(store, sandbox)
-    assert (summary.conflicts, summary.exit_code) == (0, 0)
+    assert (summary.conflicts, summary.exit_code, summary.removed) == (0, 0, 1)
     assert store.get(Task, task.id) is None  # deleted in AS-CMS, not edited here: gone here too
+    from ascms_tui.sync.commands import describe
+
+    assert "1 record deleted in AS-CMS was removed here too." in describe(summary)
+    assert summary.to_json()["removed"] == 1
     [row] = sandbox.query_all(f"SELECT Description FROM Event WHERE Id = '{event.server_id}'", deleted=True)
     assert row["Description"] == "Added the notes from the visit"
 

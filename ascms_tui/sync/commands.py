@@ -121,6 +121,9 @@ def describe(summary: Any) -> str:
     parts = [f"Sent {summary.pushed:,} change{'s' if summary.pushed != 1 else ''} to AS-CMS",
              f"took in {summary.pulled:,} from AS-CMS ({summary.requests:,} requests)."]
     lines = [", ".join(parts)]
+    if summary.removed:
+        lines.append(f"{summary.removed:,} record{'s' if summary.removed != 1 else ''} deleted in AS-CMS "
+                     f"{'were' if summary.removed != 1 else 'was'} removed here too.")
     if summary.set_aside:
         lines.append(f"{summary.set_aside:,} change{'s' if summary.set_aside != 1 else ''} set aside: "
                      "AS-CMS refused them; see the Sync screen for its message and fix them there.")

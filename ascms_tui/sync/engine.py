@@ -33,6 +33,7 @@ class SyncSummary:
     set_aside: int = 0  # changes set aside, waiting for the user (after the run)
     conflicts: int = 0  # open conflicts (after the run)
     pulled: int = 0
+    removed: int = 0  # records removed here because AS-CMS deleted them
     requests: int = 0
     queued: int = 0  # changes still waiting to be sent
     stopped: str | None = None  # offline, signed_out, limit, busy or error
@@ -56,6 +57,8 @@ class SyncSummary:
             out["message"] = self.message
         if self.skipped:
             out["skipped"] = len(self.skipped)
+        if self.removed:
+            out["removed"] = self.removed
         return out
 
 
@@ -94,7 +97,7 @@ class SyncEngine:
                     puller = Puller(self.store, client, self.mapping, user_name=self.user_name, progress=progress,
                                     files_base=self.files_base)
                     pulled = puller.run()
-                    summary.pulled = pulled.pulled
+                    summary.pulled, summary.removed = pulled.pulled, pulled.deleted
                 self.store.set_sync_value("last_sync_at", utc_now().isoformat())
             except SyncStopped as stop:
                 summary.pushed = pusher.result.pushed

@@ -99,6 +99,17 @@ def test_3_a_change_in_the_same_second_or_committed_late_is_still_pulled(store, 
     assert sync(store, sandbox).pulled == 0
 
 
+def test_3_the_mark_is_when_as_cms_was_last_read_so_a_quiet_briefcase_is_not_read_again_and_again(store, sandbox):
+    case = synced_case(store, sandbox)
+    [row] = sandbox.query_all(f"SELECT SystemModstamp FROM Case WHERE Id = '{case.server_id}'")
+    time.sleep(2.1)
+    sync(store, sandbox)
+    # Two seconds after the newest record, the mark is AS-CMS's clock at the read, not that record's stamp:
+    # the next pull looks back a minute from the read.
+    gap = datetime.fromisoformat(store.pull_cursor("Case")) - datetime.fromisoformat(row["SystemModstamp"])
+    assert gap.total_seconds() >= 2
+
+
 # 4. Deletions and archived activities ------------------------------------------------------------
 
 

@@ -24,8 +24,6 @@ from ..org_contract import OrgContract
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (lower TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS fields (object TEXT NOT NULL, lower TEXT NOT NULL, name TEXT NOT NULL,
-                                   PRIMARY KEY (object, lower));
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY,
     sobject TEXT NOT NULL,

@@ -24,6 +24,8 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Self
 from urllib.parse import urlencode, urlsplit
 
@@ -126,7 +128,7 @@ class Response:
 class QueryPage:
     records: list[dict[str, Any]]
     next_url: str | None  # None when this was the last page
-
+    asked_at: datetime | None = None  # AS-CMS's clock when the query ran, at the latest
 
 def tls_verify(ca_bundle: str | None) -> ssl.SSLContext | bool:
     """Certificate verification is never off; a provider's own CA bundle may be added."""
@@ -164,6 +166,9 @@ class SalesforceClient:
         self.session = session
         self.limit_reserve = limit_reserve
         self.api_usage: tuple[int, int] | None = None  # (used, daily limit) from the last Sforce-Limit-Info
+        # AS-CMS's clock when the last answered request went out, at the latest: its Date header less the
+        # time the request took. A lower bound of when a query's snapshot was taken.
+        self.server_time: datetime | None = None
         self.session.instance_url = check_instance_url(session.instance_url)
         self.api = f"/services/data/{api_version}"
         self.max_tries, self.backoff, self.backoff_cap = max_tries, backoff, backoff_cap
@@ -198,6 +203,7 @@ class SalesforceClient:
         yield from self._pages(response.status, response.body, headers)
 
     def _pages(self, status: int, body: Any, headers: dict | None = None) -> Any:
+        """This answer's records, then each later page's (through nextRecordsUrl)."""
         while True:
             self._expect_ok(Response(status, body), "query")
             yield body.get("records", [])
@@ -207,19 +213,19 @@ class SalesforceClient:
             response = self.request("GET", next_url, headers=headers)
             status, body = response.status, response.body
 
+    def _later_pages(self, next_url: str | None) -> list[dict[str, Any]]:
+        if not next_url:
+            return []
+        response = self.request("GET", next_url)
+        return [record for page in self._pages(response.status, response.body) for record in page]
+
     def query_all(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
         return [record for page in self.query(soql, include_deleted=include_deleted) for record in page]
 
     def queries(self, soqls: list[str], *, include_deleted: bool = False) -> list[list[dict[str, Any]]]:
         """Several queries in one Composite request (one API call); any later pages fetched after."""
-        out = []
-        for page in self.first_pages(soqls, include_deleted=include_deleted):
-            records = list(page.records)
-            if page.next_url:
-                records += [r for more in self._pages(200, {"done": False, "records": [],
-                                                             "nextRecordsUrl": page.next_url}) for r in more]
-            out.append(records)
-        return out
+        return [[*page.records, *self._later_pages(page.next_url)]
+                for page in self.first_pages(soqls, include_deleted=include_deleted)]
 
     def first_pages(self, soqls: list[str], *, include_deleted: bool = False) -> list[QueryPage]:
         """The first page of each query, asked five at a time in Composite requests (one API call each)."""
@@ -242,7 +248,7 @@ class SalesforceClient:
             body = answer.get("body")
             self._expect_ok(Response(answer.get("httpStatusCode", 500), body), "query")
             more = body.get("nextRecordsUrl") if not body.get("done", True) else None
-            pages.append(QueryPage(body.get("records", []), more))
+            pages.append(QueryPage(body.get("records", []), more, self.server_time))
         return pages
 
     def _expect_ok(self, response: Response, what: str) -> None:
@@ -263,6 +269,7 @@ class SalesforceClient:
             self._check_budget()
             all_headers = {"Authorization": f"Bearer {self.session.access_token}", **(headers or {})}
             self.requests += 1
+            sent = time.monotonic()
             try:
                 raw = self._http.request(method, url, json=json, params=params, headers=all_headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
@@ -281,6 +288,9 @@ class SalesforceClient:
                     tries -= 1  # a refresh is not a failed try
                     continue
                 self._note_usage(raw.headers.get("Sforce-Limit-Info"))
+                answered = _http_date(raw.headers.get("Date"))
+                if answered is not None:  # at the latest when the request reached AS-CMS
+                    self.server_time = answered - timedelta(seconds=time.monotonic() - sent)
                 if raw.status_code == 403 and code == "REQUEST_LIMIT_EXCEEDED":
                     raise LimitReached("AS-CMS's daily API request limit is reached; the queue is kept for later")
                 if raw.status_code >= 500:
@@ -338,6 +348,15 @@ class SalesforceClient:
         if self.on_refresh is not None:
             self.on_refresh(session)
         return True
+
+
+def _http_date(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
 
 
 def _body(raw: httpx.Response) -> Any:

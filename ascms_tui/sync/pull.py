@@ -3,9 +3,12 @@
 Completeness is the point (docs/sync.md, "Pull completeness"):
 - Salesforce stamps SystemModstamp to the second, and a transaction that commits
   late carries a stamp from before changes already seen. So each object is read
-  from its high-water mark *minus an overlap window* (`overlap_seconds`, at
-  least 60): a same-second change, or one up to a minute late, is read again
-  rather than missed. Applying is idempotent, so a record seen twice changes nothing.
+  from its mark *minus an overlap window* (`overlap_seconds`, at least 60): a
+  same-second change, or one up to a minute late, is read again rather than
+  missed. The mark is AS-CMS's clock when the object was last read to the end
+  (the answer's Date header less the request's time), or the newest stamp stored
+  while a long read is under way. Applying is idempotent, so a record seen twice
+  changes nothing.
 - `queryAll` is used, so records deleted centrally come back (IsDeleted) and are
   taken in, and archived Events and Tasks come back at all.
 - A record that cannot be taken in is kept in `sync_skipped` and asked for again
@@ -70,12 +73,17 @@ class Puller:
         new_cases: list[str] = []
         for obj, first in zip(objects, first_pages):
             added = self._apply(obj, first.records, move_cursor=True)
+            read_at = first.asked_at
             if first.next_url:
                 # More pages: asked again from the moved mark, so only one query cursor is open at a
                 # time (Salesforce keeps ten a user; the Composite request opened one per object).
                 pages = self.client.query(self._delta_query(obj, self.store.pull_cursor(obj.sobject)),
                                           batch_size=PAGE, include_deleted=True)
+                first_page = next(pages, [])
+                read_at = self.client.server_time
+                added += self._apply(obj, first_page, move_cursor=True)
                 added += self._apply_pages(obj, pages, move_cursor=True)
+            self._read_to(obj, read_at)
             if obj.record_type == "case" and cursors[obj.sobject]:
                 new_cases = added
             if new_cases and obj.record_type != "case" and cursors[obj.sobject]:
@@ -89,6 +97,18 @@ class Puller:
         for (obj, _), page in zip(retries, first_pages[len(objects):]):
             self._apply(obj, page.records, move_cursor=False)
         return self.result
+
+    def _read_to(self, obj: ObjectMap, read_at: datetime | None) -> None:
+        """Everything committed before `read_at` (AS-CMS's clock when the query ran, at the latest) is now
+        read; a transaction still open then is stamped no earlier than a minute before. So the next pull
+        looks back the overlap window from here, not from the newest record: a quiet briefcase is not
+        read again and again."""
+        if read_at is None:
+            return
+        mark = read_at.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        cursor = self.store.pull_cursor(obj.sobject)
+        if cursor is None or mark > cursor:
+            self.store.set_pull_cursor(obj.sobject, mark)
 
     def _select(self, obj: ObjectMap, conditions: list[str]) -> str:
         soql = f"SELECT {', '.join(obj.query_fields())}, IsDeleted FROM {obj.sobject}"

@@ -84,7 +84,6 @@ class Pusher:
         self.sleep = sleep
         self.result = PushResult()
         self._checked: set[str] = set()
-        self._no_id_upsert = False
         self.batch = min(BATCH, mapping.batch_size)
         self._total = 0
 
@@ -235,12 +234,12 @@ class Pusher:
                 if len(batch) > room:
                     pending.insert(0, (op, batch[room:]))
                     batch = batch[:room]
-                room -= len(batch)
                 ref = f"r{len(subrequests)}"
                 built = self._subrequest(op, batch, ref, known, references)
                 if built is None:
                     continue  # every record waits for a parent
                 subrequest, ready = built
+                room -= len(ready)
                 subrequests.append(subrequest)
                 sent.append((op, ready))
                 if op == "create" and ready[0].obj.external_id:
@@ -296,7 +295,7 @@ class Pusher:
             return
         answers = response.body.get("compositeResponse") if isinstance(response.body, dict) else None
         if response.status >= 400 or not isinstance(answers, list) or len(answers) != len(sent):
-            self._settle([i for _, batch in sent for i in batch], Response(response.status, response.body))
+            self._settle([i for _, batch in sent for i in batch], response)
             return
         for (_, batch), answer in zip(sent, answers):
             status, body = answer.get("httpStatusCode", 500), answer.get("body")

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         install_crash_handler()
     args = parse_arguments(argv)
     handler = {None: _open_app, "demo": _demo, "import": _import, "export": _export, "report": _report,
-               "check": _check, "time": _time, "login": _login, "sync": _sync,
+               "check": _check, "time": _time, "login": _login, "sync": _sync, "doctor": _doctor,
                "sandbox": _sandbox, **handlers()}[
         args.command
     ]
@@ -249,7 +249,13 @@ def _time(args: argparse.Namespace) -> int:
 def _login(args: argparse.Namespace) -> int:
     from .sync.commands import login
 
-    return login(args)
+    return login(args, paths.database_path(args.db))
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .sync.commands import doctor
+
+    return doctor(args, paths.database_path(args.db))
 
 
 def _sandbox(args: argparse.Namespace) -> int:

@@ -21,6 +21,14 @@ def add_parsers(commands: Any) -> None:
                             "(default: $ASCMS_TUI_CLIENT_SECRET)")
     login.add_argument("--ca-bundle", metavar="PATH", help="extra CA certificates to trust (a provider's proxy)")
 
+    doctor = commands.add_parser("doctor", help="check the AS-CMS org against what ascms-tui needs "
+                                                "(exit 0 fits, 1 problems found, 2 cannot reach or not signed in)")
+    doctor.add_argument("--json", action="store_true", help="print the result as JSON, one object per problem")
+    doctor.add_argument("--ca-bundle", metavar="PATH", help="extra CA certificates to trust")
+    doctor.add_argument("--suggest-mapping", action="store_true",
+                        help="propose a mapping.toml for fields the org names differently (matched by label), "
+                             "for a person to review; nothing is written")
+
     sync = commands.add_parser("sync", help="send queued changes to AS-CMS and bring back central changes "
                                             "(exit 0 queue empty, 1 changes set aside or in conflict, 2 offline or not signed in)")
     sync.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -36,7 +44,7 @@ def tokens_folder() -> Path:
     return user_config_path(APP_NAME, appauthor=False)
 
 
-def login(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+def login(args: argparse.Namespace, db_path: Path | None = None, *, out: TextIO | None = None) -> int:
     out = out or sys.stdout  # looked up per call: bound at import, it would be whatever stdout was then
     import os
 
@@ -64,7 +72,61 @@ def login(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     tokens = TokenStore(tokens_folder())
     tokens.save(session)
     print(f"Signed in to {session.instance_url}. The sign-in is kept in {tokens.where}.", file=out)
+    if db_path is not None:  # then the org is checked, as 'ascms-tui doctor' would
+        print("Checking the org against what ascms-tui needs...", file=out, flush=True)
+        _run_doctor(session, db_path, tokens, as_json=False, out=out)
     return EXIT_OK
+
+
+def doctor(args: argparse.Namespace, db_path: Path, *, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    from ..settings import load_settings
+    from .auth import TokenStore, current_session
+
+    tokens = TokenStore(tokens_folder())
+    session = current_session(tokens)
+    if session is None:
+        message = "Not signed in to AS-CMS: run 'ascms-tui login --instance-url URL' first"
+        if args.json:
+            print(json.dumps({"stopped": "signed_out", "message": message}), file=out)
+        print(f"ascms-tui: {message}", file=sys.stderr)
+        return EXIT_OFFLINE
+    session.ca_bundle = args.ca_bundle or session.ca_bundle or load_settings().ca_bundle
+    return _run_doctor(session, db_path, tokens, as_json=args.json, out=out, suggest=args.suggest_mapping)
+
+
+def _run_doctor(session: Any, db_path: Path, tokens: Any, *, as_json: bool, out: TextIO,
+                suggest: bool = False) -> int:
+    from .client import InsecureAddress, SalesforceClient, SyncStopped
+    from .doctor import check_org, describe_check, keep_check, suggest_mapping
+    from .mapping import MappingError, load_mapping
+
+    try:
+        mapping = load_mapping(tokens_folder() / "mapping.toml")
+    except MappingError as error:
+        print(f"ascms-tui: {error}", file=sys.stderr)
+        return EXIT_PROBLEM
+    try:
+        with SalesforceClient(session, api_version=mapping.api_version, max_tries=3,
+                              on_refresh=tokens.save if session.refresh_token else None) as client:
+            check = check_org(client, mapping)
+            suggestions = suggest_mapping(client, mapping, check) if suggest else ""
+    except (SyncStopped, InsecureAddress) as error:
+        if as_json:
+            print(json.dumps({"stopped": getattr(error, "reason", "error"), "message": str(error)}), file=out)
+        print(f"ascms-tui: {error}", file=sys.stderr)
+        return EXIT_OFFLINE
+    from ..cli import open_store
+
+    with open_store(db_path) as store:  # the next sync holds what the check found broken
+        keep_check(store, check)
+    if as_json:
+        print(json.dumps(check.to_json(), ensure_ascii=False), file=out)
+    else:
+        print(describe_check(check), file=out)
+        if suggestions:
+            print(suggestions, file=out)
+    return check.exit_code
 
 
 def sync(args: argparse.Namespace, db_path: Path, *, out: TextIO | None = None) -> int:
@@ -136,6 +198,10 @@ def describe(summary: Any) -> str:
         count = len(summary.skipped)
         lines.append(f"{count:,} AS-CMS record{'s' if count != 1 else ''} could not be taken in (listed on the Sync "
                      f"screen), e.g. {summary.skipped[0]}")
+    if summary.held:
+        lines.append(f"{summary.held:,} change{'s' if summary.held != 1 else ''} wait{'' if summary.held != 1 else 's'}"
+                     f" until AS-CMS is set up for them ({summary.held_reason}); they go at a later sync once the "
+                     "org is fixed. 'ascms-tui doctor' says what the org's admin must change.")
     if not (summary.set_aside or summary.conflicts or summary.queued or summary.stopped or summary.skipped):
         lines.append("Everything is in AS-CMS.")
     return "\n".join(lines)

@@ -34,6 +34,8 @@ class SyncSummary:
     conflicts: int = 0  # open conflicts (after the run)
     pulled: int = 0
     removed: int = 0  # records removed here because AS-CMS deleted them
+    held: int = 0  # changes kept here because the org check found their object broken in AS-CMS
+    held_reason: str | None = None
     requests: int = 0
     queued: int = 0  # changes still waiting to be sent
     stopped: str | None = None  # offline, signed_out, limit, busy or error
@@ -59,6 +61,8 @@ class SyncSummary:
             out["skipped"] = len(self.skipped)
         if self.removed:
             out["removed"] = self.removed
+        if self.held:
+            out["held"] = self.held
         return out
 
 
@@ -88,14 +92,15 @@ class SyncEngine:
         client = SalesforceClient(self.session, api_version=self.mapping.api_version, on_refresh=self.on_refresh,
                                   **self.client_options)
         try:
+            held = self._held_types(client)
             pusher = Pusher(self.store, client, self.mapping, files_base=self.files_base, progress=progress,
-                            sleep=client.sleep)
+                            sleep=client.sleep, held_types=held)
             try:
                 pushed = pusher.run()
                 summary.pushed = pushed.pushed
                 if self.pull:
                     puller = Puller(self.store, client, self.mapping, user_name=self.user_name, progress=progress,
-                                    files_base=self.files_base)
+                                    files_base=self.files_base, held_types=held)
                     pulled = puller.run()
                     summary.pulled, summary.removed = pulled.pulled, pulled.deleted
                 self.store.set_sync_value("last_sync_at", utc_now().isoformat())
@@ -108,10 +113,30 @@ class SyncEngine:
             lock.release()
         return self._finish(summary, started)
 
+    def _held_types(self, client: SalesforceClient) -> set[str]:
+        """Record types the last org check found broken, described again now: those still broken wait."""
+        from .doctor import check_org, keep_check, last_check
+
+        check = last_check(self.store)
+        if check is None or not check.held_types or check.instance_url != client.session.instance_url:
+            return set()
+        check = check.merged(check_org(client, self.mapping, record_types=check.held_types))
+        keep_check(self.store, check)
+        return check.held_types
+
     def _finish(self, summary: SyncSummary, started: float) -> SyncSummary:
         counts = self.store.sync_counts()
         summary.queued, summary.set_aside, summary.conflicts = counts["queued"], counts["set_aside"], counts["conflicts"]
         # Every central record still not taken in, this run's or an earlier one's: each keeps exit 1.
         summary.skipped = [row["reason"] for row in self.store.skipped_records()]
+        from .doctor import last_check
+
+        check = last_check(self.store)
+        if check is not None and check.held_types and check.instance_url == self.session.instance_url:
+            waiting = [c for c in self.store.open_changes() if c.record_type in check.held_types]
+            summary.held = len(waiting)
+            if waiting:
+                first = check.reasons_for(waiting[0].record_type)[0]
+                summary.held_reason = f"{first.object}{'.' + first.field if first.field else ''}: {first.problem}"
         summary.seconds = time.monotonic() - started
         return summary

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rich.console import Group
@@ -33,6 +33,7 @@ from ascms_tui.audit import display_value, field_columns, field_label
 from ascms_tui.domain import RECORD_TYPES, Case, PlanStep
 from ascms_tui.nzinput import nz_datetime, parse_nz_date, parse_nz_time
 from ascms_tui.store import Conflict, Store, StoreError
+from ascms_tui.sync.doctor import OrgCheck, Problem, last_check
 from ascms_tui.text import clean_text
 from screens.case_dialogs import CaseDialog
 from widgets.key_bar import KeyBar
@@ -96,10 +97,20 @@ class NotTakenIn:
 
 
 @dataclass(frozen=True)
+class WaitingForOrg:
+    """Changes held because the org check found their object broken in AS-CMS (docs/org-setup.md)."""
+
+    problem: Problem
+    waiting: int  # changes of that record type waiting here
+
+
+@dataclass(frozen=True)
 class SyncItems:
     set_aside: list[SetAside]
     conflicts: list[ConflictItem]
     not_taken_in: list[NotTakenIn]
+    waiting_for_org: list[WaitingForOrg] = field(default_factory=list)
+    org_check: OrgCheck | None = None
 
 
 # --- reading (in a worker) -----------------------------------------------------------------
@@ -144,7 +155,14 @@ def read_sync_items(store: Store) -> SyncItems:
         ))
     not_taken_in = [NotTakenIn(row["server_id"], row["record_type"], clean_text(row["reason"]), row["first_seen"])
                     for row in store.skipped_records()]
-    return SyncItems(set_aside, items, not_taken_in)
+    check = last_check(store)
+    waiting: list[WaitingForOrg] = []
+    if check is not None and check.held_types:
+        queued: dict[str, int] = {}
+        for change in store.open_changes():
+            queued[change.record_type] = queued.get(change.record_type, 0) + 1
+        waiting = [WaitingForOrg(p, queued.get(p.record_type, 0)) for p in check.problems if p.record_type]
+    return SyncItems(set_aside, items, not_taken_in, waiting, check)
 
 
 def _case_numbers(store: Store, case_ids: Iterable[str]) -> dict[str, str]:
@@ -203,6 +221,8 @@ class SyncScreen(Screen):
         _binding("t", "resolve('theirs')", "Take theirs", "Take AS-CMS's value; yours is dropped"),
         _binding("e", "edit_value", "Edit", "Type the value to keep (for example a mix of both)"),
         _binding("s", "app.sync_now", "Sync now", "Send queued changes to AS-CMS and bring back central changes"),
+        _binding("c", "check_org", "Check org", "Check the AS-CMS org against what this app needs (as 'ascms-tui "
+                                                "doctor' does); changes held for a broken object go once it is fixed"),
         _binding("f5", "reload", "Refresh", "Read the set-aside changes and conflicts again", show=False),
     ]
 
@@ -255,6 +275,9 @@ class SyncScreen(Screen):
         worker = event.worker
         if worker.name == "sync-items" and worker.is_finished and worker.result is not None:
             self.show(worker.result)
+        if worker.name == "org-check" and worker.is_finished and worker.result is not None:
+            self.notify(worker.result, title="Org check", markup=False)  # may carry AS-CMS's words
+            self.action_reload()
 
     def show(self, items: SyncItems) -> None:
         self.items = items
@@ -277,6 +300,15 @@ class SyncScreen(Screen):
                 option_id = f"conflict:{item.conflict.conflict_id}"
                 self._by_option[option_id] = item
                 options.append(Option(_conflict_prompt(item), id=option_id))
+        if items.waiting_for_org:
+            if options:
+                options.append(None)
+            options.append(Option(Text(f"Waiting for AS-CMS to be set up ({len(items.waiting_for_org)})", style="bold"),
+                                  disabled=True))
+            for n, item in enumerate(items.waiting_for_org):
+                option_id = f"org:{n}"
+                self._by_option[option_id] = item
+                options.append(Option(_waiting_prompt(item), id=option_id))
         if items.not_taken_in:
             if options:
                 options.append(None)
@@ -297,7 +329,7 @@ class SyncScreen(Screen):
 
     def _show_summary(self) -> None:
         aside, conflicts = len(self.items.set_aside), len(self.items.conflicts)
-        skipped = len(self.items.not_taken_in)
+        skipped = len(self.items.not_taken_in) + len(self.items.waiting_for_org)
         text = Text()
         if not (aside or conflicts or skipped):
             text.append("Nothing needs you: no change is set aside and there are no conflicts.", style="bold")
@@ -307,10 +339,14 @@ class SyncScreen(Screen):
                 parts.append(f"{aside} record{'s' if aside != 1 else ''} set aside (not sent)")
             if conflicts:
                 parts.append(f"{conflicts} conflict{'s' if conflicts != 1 else ''}")
-            if skipped:
-                parts.append(f"{skipped} AS-CMS record{'s' if skipped != 1 else ''} not taken in")
+            if self.items.not_taken_in:
+                count = len(self.items.not_taken_in)
+                parts.append(f"{count} AS-CMS record{'s' if count != 1 else ''} not taken in")
+            if self.items.waiting_for_org:
+                count = len(self.items.waiting_for_org)
+                parts.append(f"{count} problem{'s' if count != 1 else ''} in AS-CMS's setup")
             text.append(" and ".join(parts) + " to look at. ", style="bold")
-            if skipped:
+            if self.items.not_taken_in:
                 text.append("Not taken in: AS-CMS holds a value this app cannot keep; it is asked for again at "
                             "every sync, and comes in once it is corrected in AS-CMS. ")
             if aside:
@@ -318,6 +354,8 @@ class SyncScreen(Screen):
                             "r retries it as it is. ")
             if conflicts:
                 text.append("Conflicts: m keeps yours, t takes AS-CMS's, e edits the value.")
+        text.append("\n")
+        text.append_text(_org_check_line(self.items))
         self.query_one("#sync-summary", Static).update(text)
 
     @property
@@ -344,6 +382,30 @@ class SyncScreen(Screen):
         return True
 
     # -- actions -----------------------------------------------------------------------------
+
+    def action_check_org(self) -> None:
+        def check() -> str:
+            from ascms_tui.sync.client import SalesforceClient, SyncStopped
+            from ascms_tui.sync.commands import tokens_folder
+            from ascms_tui.sync.doctor import check_org, keep_check
+            from ascms_tui.sync.mapping import load_mapping
+
+            session, _tokens = self.app._sync_session(force=True)
+            if session is None:
+                return "Not signed in to AS-CMS: sign in with 'ascms-tui login' in a terminal."
+            try:
+                mapping = load_mapping(tokens_folder() / "mapping.toml")
+                with SalesforceClient(session, api_version=mapping.api_version, max_tries=3) as client:
+                    result = check_org(client, mapping)
+            except SyncStopped as error:
+                return f"The org could not be checked: {error}"
+            keep_check(self.store, result)
+            count = len(result.problems)
+            return "AS-CMS has everything this app needs." if not count else \
+                f"{count} problem{'s' if count != 1 else ''} in AS-CMS's setup: listed here."
+
+        self.notify("Checking the org…", title="Org check")
+        self.run_worker(check, thread=True, exclusive=True, group="org-check", name="org-check")
 
     def action_back(self) -> None:
         self.dismiss()
@@ -452,6 +514,34 @@ def _set_aside_prompt(item: SetAside) -> Group:
         lines.append(fields)
     lines.append(_labelled("Reason: ", item.message))
     return _indented(heading, *lines)
+
+
+def _waiting_prompt(item: WaitingForOrg) -> Group:
+    p = item.problem
+    where = f"{p.object}.{p.field}" if p.field else p.object
+    heading = _heading(p.record_type, None, f"{item.waiting} change{'s' if item.waiting != 1 else ''} waiting")
+    return _indented(heading, _labelled("In AS-CMS: ", f"{where}: {p.problem}"),
+                     _labelled("What breaks: ", p.consequence), _labelled("Who can fix it: ", p.fix))
+
+
+def _org_check_line(items: SyncItems) -> Text:
+    check = items.org_check
+    text = Text()
+    if check is None:
+        text.append("The org has not been checked from here: c checks it (as 'ascms-tui doctor' does).")
+        return text
+    from datetime import datetime
+
+    from ascms_tui.nztime import format_nz_datetime
+
+    when = format_nz_datetime(datetime.fromisoformat(check.checked_at))
+    if not check.problems:
+        text.append(f"Org check {when}: AS-CMS has everything this app needs. c checks again.")
+    else:
+        count = len(check.problems)
+        text.append(f"Org check {when}: {count} problem{'s' if count != 1 else ''}; changes for a broken object "
+                    "wait here and go once it is fixed. c checks again.")
+    return text
 
 
 def _not_taken_in_prompt(item: NotTakenIn) -> Group:

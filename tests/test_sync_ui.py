@@ -254,6 +254,49 @@ async def test_a_central_record_not_taken_in_is_listed_and_keeps_the_run_from_sa
         assert listed(app) == "Nothing here."
 
 
+async def test_changes_held_for_a_broken_org_are_listed_and_go_once_the_org_is_fixed(tmp_path, sandbox_factory):
+    from ascms_tui.sync.client import SalesforceClient
+    from ascms_tui.sync.doctor import check_org, keep_check
+    from ascms_tui.sync.mapping import load_mapping
+
+    from .sandbox_server import org_file
+    from .test_doctor import without_value
+
+    sandbox = sandbox_factory(org=org_file(tmp_path, change=without_value("Student_Plan__c", "Status__c",
+                                                                          "In Progress")))
+    db = tmp_path / "cases.sqlite3"
+    with Store(db, actor="test-user") as store:
+        case = store.create(make_case(case_owner=DEMO_USER))
+        plan = Plan(case_id=case.id, goals="Attend four days a week", status="In Progress")
+        store.create_all([plan, PlanStep(case_id=case.id, plan_id=plan.id, action="Bus pass", responsible="School")])
+        with SalesforceClient(Session(instance_url=sandbox.base_url, access_token=sandbox.token)) as client:
+            keep_check(store, check_org(client, load_mapping()))
+    app = app_for(db, sandbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await synced(pilot)
+        assert app.sync_state.queued == 2 and app.sync_state.set_aside == 0  # the plan and its step wait
+        await pilot.press("f9")
+        await settle(pilot)
+        shown = listed(app)
+        assert shown.startswith("Waiting for AS-CMS to be set up (1) Student Plan · 1 change waiting In AS-CMS: "
+                                "Student_Plan__c.Status__c: the picklist lacks 'In Progress' (missing or inactive)"), shown
+        assert "What breaks: Student Plans with 'In Progress' cannot be sent" in shown
+        summary = str(app.screen.query_one("#sync-summary").render())
+        assert "1 problem in AS-CMS's setup" in summary and "c checks again" in summary
+        # The org's admin adds the value; c checks again, and the next sync sends the plan.
+        sandbox.org = None
+        sandbox.restart()
+        await pilot.press("c")
+        await until(pilot, lambda: "AS-CMS has everything this app needs" in notifications(app))
+        await settle(pilot)
+        assert not listed(app).startswith("Waiting for AS-CMS")
+        await synced(pilot, "s")
+        assert app.sync_state.queued == 0
+    [plan] = sandbox.query_all("SELECT Status__c FROM Student_Plan__c")
+    assert plan["Status__c"] == "In Progress"
+
+
 # --- conflicts: the same field changed here and in AS-CMS --------------------------------------
 
 

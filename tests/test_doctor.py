@@ -180,3 +180,24 @@ def test_suggest_mapping_proposes_a_field_the_org_names_differently(tmp_path, sa
     assert "[barrier.fields]" in proposal
     assert 'identified_on = "Identified_On__c"  # label matches "Date Identified"' in proposal
     assert "nothing was written" in proposal
+
+
+def test_a_provider_mapping_is_checked_by_what_each_field_needs(tmp_path, sandbox_factory):
+    def renamed(data: dict) -> None:
+        described = next(o for o in data["sobjects"] if o["name"] == "Barrier__c")
+        for f in described["fields"]:
+            if f["name"] == "Date_Identified__c":
+                f["name"] = "Identified_On__c"
+
+    sandbox = sandbox_factory(org=org_file(tmp_path, change=renamed))
+    assert [(p.object, p.field) for p in check(sandbox).problems] == [("Barrier__c", "Date_Identified__c")]
+    override = tmp_path / "mapping.toml"
+    override.write_text('[barrier.fields]\nidentified_on = "Identified_On__c"\n', encoding="utf-8")
+    with SalesforceClient(session_of(sandbox), **FAST) as client:
+        assert check_org(client, load_mapping(override)).problems == []
+    # A mapping naming a field of the wrong kind still leaves the need unmet.
+    override.write_text('[barrier.fields]\nidentified_on = "Description__c"\n', encoding="utf-8")
+    with SalesforceClient(session_of(sandbox), **FAST) as client:
+        problems = check_org(client, load_mapping(override)).problems
+    assert [(p.field, p.problem) for p in problems] == [
+        ("Description__c", "the field is a textarea, the app needs a date")]

@@ -199,9 +199,10 @@ def describe(summary: Any) -> str:
         lines.append(f"{count:,} AS-CMS record{'s' if count != 1 else ''} could not be taken in (listed on the Sync "
                      f"screen), e.g. {summary.skipped[0]}")
     if summary.held:
-        lines.append(f"{summary.held:,} change{'s' if summary.held != 1 else ''} wait{'' if summary.held != 1 else 's'}"
-                     f" until AS-CMS is set up for them ({summary.held_reason}); they go at a later sync once the "
-                     "org is fixed. 'ascms-tui doctor' says what the org's admin must change.")
+        one = summary.held == 1
+        lines.append(f"{summary.held:,} change{'' if one else 's'} wait{'s' if one else ''} until AS-CMS is set up "
+                     f"for {'it' if one else 'them'} ({summary.held_reason}); {'it goes' if one else 'they go'} at a "
+                     "later sync once the org is fixed. 'ascms-tui doctor' says what the org's admin must change.")
     if not (summary.set_aside or summary.conflicts or summary.queued or summary.stopped or summary.skipped):
         lines.append("Everything is in AS-CMS.")
     return "\n".join(lines)

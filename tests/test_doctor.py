@@ -201,3 +201,28 @@ def test_a_provider_mapping_is_checked_by_what_each_field_needs(tmp_path, sandbo
         problems = check_org(client, load_mapping(override)).problems
     assert [(p.field, p.problem) for p in problems] == [
         ("Description__c", "the field is a textarea, the app needs a date")]
+
+
+def test_every_other_kind_of_problem_is_named(tmp_path, sandbox_factory):
+    def broken(data: dict) -> None:
+        field_of(data, "Task", "Description").update(createable=False, updateable=False)  # field-level security
+        field_of(data, "Contact", "Phone")["length"] = 20  # shorter than the app allows
+        field_of(data, "Case", "Offline_Id__c")["unique"] = False
+        barrier = next(o for o in data["sobjects"] if o["name"] == "Barrier__c")
+        barrier["fields"].append({**field_of(data, "Barrier__c", "Description__c"), "name": "Severity__c",
+                                  "label": "Severity", "type": "string", "length": 20, "nillable": False,
+                                  "createable": True, "defaultedOnCreate": False})
+
+    sandbox = sandbox_factory(org=org_file(tmp_path, change=broken))
+    found = check(sandbox).problems
+    problems = {(p.object, p.field): p for p in found}
+    assert [p.problem for p in found if (p.object, p.field) == ("Task", "Description")] == [
+        "this user cannot set the field on a new record", "this user cannot change the field"]
+    assert problems[("Task", "Description")].record_type == "task"
+    assert problems[("Contact", "Phone")].problem == "the field holds 20 characters, the app allows 40"
+    assert problems[("Contact", "Phone")].record_type is None  # a warning: only longer values are refused
+    assert problems[("Case", "Offline_Id__c")].problem == "the field is External ID but not Unique"
+    severity = problems[("Barrier__c", "Severity__c")]
+    assert severity.problem == "the org requires the field and the app does not fill it"
+    assert "new Barriers cannot be sent" in severity.consequence and severity.record_type == "barrier"
+    assert len(found) == 5  # Task.Description is named twice: create and update

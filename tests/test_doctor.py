@@ -120,7 +120,7 @@ def test_a_sync_of_a_broken_org_holds_only_the_affected_changes_until_it_is_fixe
         assert sobject in summary.held_reason
         from ascms_tui.sync.commands import describe
 
-        assert "until AS-CMS is set up for them" in describe(summary)
+        assert "change waits until AS-CMS is set up for it" in describe(summary)
         sent = {r["Offline_Id__c"] for r in sandbox.query_all("SELECT Offline_Id__c FROM Case")}
         assert len(sent) == 1  # the case went
         # The org's admin fixes it: the same sandbox, now with the whole contract.

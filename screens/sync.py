@@ -519,7 +519,9 @@ def _set_aside_prompt(item: SetAside) -> Group:
 def _waiting_prompt(item: WaitingForOrg) -> Group:
     p = item.problem
     where = f"{p.object}.{p.field}" if p.field else p.object
-    heading = _heading(p.record_type, None, f"{item.waiting} change{'s' if item.waiting != 1 else ''} waiting")
+    waiting = "no change waiting yet" if not item.waiting else \
+        f"{item.waiting} change{'s' if item.waiting != 1 else ''} waiting"
+    heading = _heading(p.record_type, None, waiting)
     return _indented(heading, _labelled("In AS-CMS: ", f"{where}: {p.problem}"),
                      _labelled("What breaks: ", p.consequence), _labelled("Who can fix it: ", p.fix))
 

@@ -210,9 +210,10 @@ def _iso_date(text: str) -> date:
 
 def _report(args: argparse.Namespace) -> int:
     from .rules import build_report, caseload_facts, format_report
+    from .uncounted import uncounted_by_case
 
     with open_store(paths.database_path(args.db)) as store:
-        report = build_report(caseload_facts(store), args.as_of, args.referred_from)
+        report = build_report(caseload_facts(store), args.as_of, args.referred_from, uncounted_by_case(store))
     if args.json:
         import json
 

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from operator import itemgetter
+from typing import Any
 
 from .calendar import add_business_days, business_days_between
 from .deadlines import WHANAU_MEETING_DAYS, meeting_pending, next_deadline
@@ -61,6 +62,8 @@ class DailyCheck:
     day: date
     items: dict[str, list[CheckItem]] = field(default_factory=lambda: {key: [] for key in ITEM_TITLES})
     time_today_minutes: int = 0
+    # Open cases' records that reporting will not count (ascms_tui.uncounted), with their case numbers.
+    uncounted: list[tuple[str, Any]] = field(default_factory=list)
 
     @property
     def outstanding(self) -> int:
@@ -73,6 +76,7 @@ class DailyCheck:
             "time_today_minutes": self.time_today_minutes,
             "items": {key: [asdict(item) for item in found] for key, found in self.items.items()},
             "titles": ITEM_TITLES,
+            "uncounted": [{"case_number": number, **item.to_json()} for number, item in self.uncounted],
         }
 
 
@@ -95,6 +99,11 @@ def run_check(store: Store, day: date) -> DailyCheck:
     counted = _plans(store, numbers, check.items["plans"])
     _migrated_and_deadlines(store, day, numbers, counted, check.items["migrated"], check.items["deadlines_soon"])
     _notes_overdue(store, day, numbers, check.items["notes_overdue"])
+    from .uncounted import uncounted_by_case
+
+    check.uncounted = [(numbers[case_id], item) for case_id, items in sorted(uncounted_by_case(store).items(),
+                                                                              key=lambda kv: numbers.get(kv[0], ""))
+                       if case_id in numbers for item in items]
     check.items["contacts_not_current"] += [
         CheckItem(case_id, numbers[case_id], "contact", record_id, f"{name} ({role}): details not confirmed current")
         for record_id, case_id, name, role in store.read(

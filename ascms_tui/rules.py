@@ -110,16 +110,21 @@ def _due_text(referral_date: date, days: int) -> str:
     return due_date(referral_date, days).isoformat()
 
 
-def build_report(facts: list[CaseFacts], as_of: date, referred_from: date | None = None) -> dict[str, object]:
+def build_report(facts: list[CaseFacts], as_of: date, referred_from: date | None = None,
+                 uncounted: dict[str, list] | None = None) -> dict[str, object]:
     """The caseload report: per-measure counts and percentages, and every case's row.
 
-    Cases referred after `as_of` (or before `referred_from`) are left out.
+    Cases referred after `as_of` (or before `referred_from`) are left out. With `uncounted`
+    (ascms_tui.uncounted.uncounted_by_case), each row lists the case's records that look meant
+    to count but will not, and why (`"uncounted"`, empty when nothing is at risk).
     """
-    rows = [
-        evaluate_case(f, as_of)
-        for f in sorted(facts, key=lambda f: (f.referral_date, f.case_number))
-        if f.referral_date <= as_of and (referred_from is None or f.referral_date >= referred_from)
-    ]
+    rows = []
+    for f in sorted(facts, key=lambda f: (f.referral_date, f.case_number)):
+        if f.referral_date <= as_of and (referred_from is None or f.referral_date >= referred_from):
+            row = evaluate_case(f, as_of)
+            if uncounted is not None:
+                row["uncounted"] = [item.to_json() for item in uncounted.get(f.case_id, [])]
+            rows.append(row)
     measures: dict[str, dict[str, object]] = {}
     for measure in MEASURES:
         counts = dict.fromkeys(Outcome, 0)

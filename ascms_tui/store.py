@@ -482,6 +482,39 @@ class Store:
         )
         return {r["case_id"] for r in rows}
 
+    # -- reads for the "will it count" rule (ascms_tui/uncounted.py) --------------------------------
+
+    def event_subjects(self) -> list[str]:
+        """Every distinct Event subject recorded."""
+        return [r["subject"] for r in self._query("SELECT DISTINCT subject FROM events")]
+
+    def events_with_subjects(self, subjects: Iterable[str]) -> list[tuple[str, str, str]]:
+        """(id, case id, subject) of the Events with one of these subjects."""
+        found: list[tuple[str, str, str]] = []
+        for chunk in chunks(sorted(set(subjects))):
+            marks = ", ".join("?" * len(chunk))
+            found += [(r["id"], r["case_id"], r["subject"]) for r in self._query(
+                f"SELECT id, case_id, subject FROM events WHERE subject IN ({marks}) ORDER BY case_id, start, recorded_at, rowid",
+                chunk)]
+        return found
+
+    def plans_with_step_counts(self) -> list[tuple[str, str, str, str, int]]:
+        """(id, case id, status, goals, number of steps) of every plan."""
+        return [(r["id"], r["case_id"], r["status"], r["goals"], r["steps"]) for r in self._query(
+            "SELECT p.id, p.case_id, p.status, p.goals, "
+            "(SELECT COUNT(*) FROM plan_steps s WHERE s.plan_id = p.id) AS steps FROM plans p ORDER BY p.case_id")]
+
+    def file_names(self) -> list[tuple[str, str, str]]:
+        """(id, case id, file name) of every attached file."""
+        return [(r["id"], r["case_id"], r["file_name"]) for r in self._query(
+            "SELECT id, case_id, file_name FROM files ORDER BY case_id, recorded_at")]
+
+    def migrated_cases_without_owner(self) -> list[tuple[str, str]]:
+        """(id, case number) of migrated cases with no Case Owner."""
+        return [(r["id"], r["case_number"]) for r in self._query(
+            "SELECT id, case_number FROM cases WHERE migrated != 0 AND (case_owner IS NULL OR case_owner = '') "
+            "ORDER BY case_number")]
+
     def records_with_open_changes(self) -> set[str]:
         """Ids of records whose changes have not reached AS-CMS yet."""
         return {r["record_id"] for r in self._query("SELECT DISTINCT record_id FROM changes WHERE status != 'done'")}

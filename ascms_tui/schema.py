@@ -312,5 +312,14 @@ CREATE TABLE sync_skipped (
 );
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7]
+# Schema 8: the whānau measures apply only where current contact details are held for the
+# student, a caregiver or a whānau member; a current school contact no longer counts
+# (Store's WHANAU_CONTACT_ROLES). Existing case list rows are recomputed.
+V8 = """
+UPDATE case_list SET has_current_contact = EXISTS (
+    SELECT 1 FROM contacts k WHERE k.case_id = case_list.case_id AND k.details_current = 1
+    AND k.role IN ('Student', 'Parent / Caregiver', 'Whānau member'));
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8]
 LATEST_VERSION = len(MIGRATIONS)

@@ -41,6 +41,7 @@ from .domain import (
     Case,
     CaseRecord,
     CaseStatus,
+    ContactRole,
     Plan,
     PlanStatus,
     PlanStep,
@@ -1021,7 +1022,7 @@ def _refresh_case_list(conn: sqlite3.Connection, case_ids: Iterable[str] | None)
     else:
         batches = chunks(sorted(set(case_ids)))
     for chunk in batches:
-        sql, params = _CASE_LIST_SQL, [INITIAL_SCHOOL_MEETING, INITIAL_WHANAU_MEETING]
+        sql, params = _CASE_LIST_SQL, [INITIAL_SCHOOL_MEETING, INITIAL_WHANAU_MEETING, *WHANAU_CONTACT_ROLES]
         if chunk is not None:
             sql += f" WHERE c.id IN ({', '.join('?' * len(chunk))})"
             params += chunk
@@ -1040,12 +1041,18 @@ def _refresh_case_list(conn: sqlite3.Connection, case_ids: Iterable[str] | None)
                      (HOLIDAY_TABLE_FACT, holiday_table_fingerprint()))
 
 
+# "Engage with the student and caregiver(s), where current contact details are held": the whānau
+# measures apply only when current details are held for the student, a caregiver or a whānau member
+# (a current school contact does not count). Schema 8 recomputed existing rows with the same roles.
+WHANAU_CONTACT_ROLES = (ContactRole.STUDENT.value, ContactRole.PARENT_CAREGIVER.value, ContactRole.WHANAU.value)
+
 _CASE_LIST_SQL = """
 SELECT c.id, c.case_number, COALESCE(c.student_known_as, c.student_name), c.student_name, c.case_type,
        c.status, COALESCE(c.school_name, ''), c.case_owner, c.referral_date, c.migrated,
        (SELECT MIN(start) FROM events e WHERE e.subject = ?1 AND e.case_id = c.id),
        (SELECT MIN(start) FROM events e WHERE e.subject = ?2 AND e.case_id = c.id),
-       EXISTS (SELECT 1 FROM contacts k WHERE k.case_id = c.id AND k.details_current = 1),
+       EXISTS (SELECT 1 FROM contacts k WHERE k.case_id = c.id AND k.details_current = 1
+               AND k.role IN (?3, ?4, ?5)),
        (SELECT COUNT(*) FROM changes g WHERE g.case_id = c.id AND g.status != 'done')
 FROM cases c"""
 

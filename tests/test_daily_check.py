@@ -172,6 +172,10 @@ def test_description_added_later_counts_from_the_edit(store):
 # --- run_check's queries against a record-by-record reading of the same rules -----------
 
 
+# Whose current details make the whānau measures apply: the student, a caregiver or whānau (not school staff).
+WHANAU_ROLES = {"Student", "Parent / Caregiver", "Whānau member"}
+
+
 def straightforward_check(store: Store, day: date) -> dict:
     """The daily check computed case by case from the models: slow, but plainly the rules.
 
@@ -246,7 +250,8 @@ def straightforward_check(store: Store, day: date) -> dict:
         deadline = next_deadline(referral_date=case.referral_date, status=case.status, today=day,
                                  school_meeting=first(INITIAL_SCHOOL_MEETING),
                                  whanau_meeting=first(INITIAL_WHANAU_MEETING),
-                                 has_current_contact=any(c.details_current for c in contacts))
+                                 has_current_contact=any(c.details_current and c.role in WHANAU_ROLES
+                                                         for c in contacts))
         if deadline and not deadline.passed and deadline.due <= add_business_days(day, 2):
             left = business_days_between(day, deadline.due)
             add("deadlines_soon", "case", case.id, f"{deadline.describe()} ("

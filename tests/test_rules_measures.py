@@ -154,3 +154,20 @@ def test_report_rejects_a_bad_date(capsys):
         main(["report", "--as-of", "8/07/2026"])
     assert exited.value.code == 2
     assert "'8/07/2026' is not a date like 2026-06-30" in capsys.readouterr().err
+
+
+def test_whanau_measures_apply_only_with_current_details_for_the_student_or_whanau(store):
+    # Counted by hand: only the cases with a current Student, Parent / Caregiver or Whānau member contact
+    # are measured on the whānau meeting; a current school contact does not count.
+    from ascms_tui.domain import Contact
+
+    roles = {"00600001": ("School staff", True), "00600002": ("Parent / Caregiver", True),
+             "00600003": ("Whānau member", True), "00600004": ("Student", True),
+             "00600005": ("Parent / Caregiver", False), "00600006": ("School primary contact", True)}
+    for number, (role, current) in roles.items():
+        case = store.create(make_case(number, referral_date=date(2026, 6, 1)))
+        store.create(Contact(case_id=case.id, name="Invented Person", role=role, details_current=current,
+                             details_confirmed_on=date(2026, 6, 2) if current else None))
+    rows = cases_by_number(build_report(caseload_facts(store), date(2026, 6, 30)))
+    applies = {number for number, row in rows.items() if row["whanau_meeting_10"] != "not_applicable"}
+    assert applies == {"00600002", "00600003", "00600004"}

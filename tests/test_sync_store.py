@@ -61,6 +61,22 @@ def undo_schema_6(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE case_list DROP COLUMN {column}")
 
 
+def test_schema_8_stops_counting_a_current_school_contact_for_the_whanau_measures(tmp_path):
+    from ascms_tui.domain import Contact
+
+    path = tmp_path / "v7.sqlite3"
+    with Store(path, actor="t") as store:
+        case = store.create(make_case())
+        store.create(Contact(case_id=case.id, name="Invented Dean", role="School staff", details_current=True))
+    with sqlite3.connect(path, isolation_level=None) as conn:  # as schema 7 left it: any current contact counted
+        conn.execute("UPDATE case_list SET has_current_contact = 1")
+        conn.execute("PRAGMA user_version = 7")
+    with Store(path, actor="t") as store:
+        assert store.schema_version == 8
+        [row] = store.case_list_rows()
+        assert row.has_current_contact == 0
+
+
 def test_schema_7_adds_the_skipped_records_table_to_a_schema_6_file(tmp_path):
     path = tmp_path / "v6.sqlite3"
     with Store(path, actor="t") as store:
@@ -69,7 +85,7 @@ def test_schema_7_adds_the_skipped_records_table_to_a_schema_6_file(tmp_path):
         undo_schema_7(conn)
         conn.execute("PRAGMA user_version = 6")
     with Store(path, actor="t") as store:
-        assert store.schema_version == 7 and len(store.cases()) == 1
+        assert store.schema_version == LATEST_VERSION and len(store.cases()) == 1
         store.record_skipped("Task", "task", {"00T000000000001AAA": "Task 00T000000000001AAA: Hours must be..."})
         assert [r["server_id"] for r in store.skipped_records()] == ["00T000000000001AAA"]
         store.clear_skipped("Task", ["00T000000000001AAA"])

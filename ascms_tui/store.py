@@ -673,12 +673,8 @@ class Store:
 
     def local_ids(self, record_type: str, server_ids: Iterable[str]) -> dict[str, str]:
         """AS-CMS Id -> local id, for the records of this type held here."""
-        table, found = TABLES[record_type], {}
-        for chunk in chunks(sorted(set(server_ids))):
-            marks = ", ".join("?" * len(chunk))
-            found.update((r["server_id"], r["id"]) for r in self._query(
-                f"SELECT server_id, id FROM {table} WHERE server_id IN ({marks})", chunk))
-        return found
+        with self._lock:
+            return _local_ids(self._conn, TABLES[record_type], list(server_ids))
 
     def server_ids_held(self, record_type: str, server_ids: Iterable[str]) -> set[str]:
         """Which of these AS-CMS Ids belong to a record here: a live one, or one deleted here whose

@@ -176,7 +176,7 @@ def test_suggest_mapping_proposes_a_field_the_org_names_differently(tmp_path, sa
     sandbox = sandbox_factory(org=org_file(tmp_path, change=renamed))
     with SalesforceClient(session_of(sandbox), **FAST) as client:
         result = check_org(client, MAPPING)
-        proposal = suggest_mapping(client, MAPPING, result)
+        proposal = suggest_mapping(client, MAPPING, result, str(tmp_path / "mapping.toml"))
     assert "[barrier.fields]" in proposal
     assert 'identified_on = "Identified_On__c"  # label matches "Date Identified"' in proposal
     assert "nothing was written" in proposal

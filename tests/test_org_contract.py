@@ -16,7 +16,14 @@ from ascms_tui.picklists import (
     StatusReason,
     TaskStatus,
 )
-from ascms_tui.sync.mapping import EVENT_DATE, EVENT_DURATION, SYSTEM_FIELDS, column_kinds, load_mapping
+from ascms_tui.sync.mapping import (
+    EVENT_DATE,
+    EVENT_DURATION,
+    FILE_CREATE_FIELDS,
+    SYSTEM_FIELDS,
+    column_kinds,
+    load_mapping,
+)
 
 MAPPING = load_mapping()
 CONTRACT = default_contract()
@@ -48,7 +55,7 @@ def test_every_field_the_org_requires_is_filled_by_the_app():
         described = CONTRACT.object(obj.sobject)
         sent = set(obj.fields.values()) | ({obj.external_id} if obj.external_id else set())
         if obj.sobject == "ContentVersion":
-            sent |= {"PathOnClient", "VersionData"}  # the engine adds them on create
+            sent |= set(FILE_CREATE_FIELDS)  # the engine adds them on create
         required = {f.name for f in described.fields.values() if f.required_on_create}
         assert required <= sent, f"{obj.sobject}: the org requires {sorted(required - sent)}"
 

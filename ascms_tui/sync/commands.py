@@ -110,7 +110,8 @@ def _run_doctor(session: Any, db_path: Path, tokens: Any, *, as_json: bool, out:
         with SalesforceClient(session, api_version=mapping.api_version, max_tries=3,
                               on_refresh=tokens.save if session.refresh_token else None) as client:
             check = check_org(client, mapping)
-            suggestions = suggest_mapping(client, mapping, check) if suggest else ""
+            suggestions = suggest_mapping(client, mapping, check, str(tokens_folder() / "mapping.toml")) \
+                if suggest else ""
     except (SyncStopped, InsecureAddress) as error:
         if as_json:
             print(json.dumps({"stopped": getattr(error, "reason", "error"), "message": str(error)}), file=out)

@@ -27,7 +27,7 @@ from typing import Any
 from ..nztime import utc_now
 from ..org_contract import NUMBER_TYPES, TEXT_TYPES, FieldContract, ObjectContract, OrgContract, default_contract
 from .client import SalesforceClient, SyncStopped, error_text
-from .mapping import EVENT_DATE, EVENT_DURATION, SYSTEM_FIELDS, Mapping, ObjectMap, build_mapping, default_mapping_text
+from .mapping import FILE_CREATE_FIELDS, Mapping, ObjectMap, build_mapping, default_mapping_text
 
 ADMIN = "the org's Salesforce admin (docs/org-setup.md says what to deploy)"
 DESCRIBES_PER_REQUEST = 25  # a describe is neither a collection nor a query: 25 to a Composite request
@@ -98,6 +98,14 @@ def last_check(store) -> OrgCheck | None:
         return None
 
 
+def holding_check(store, instance_url: str) -> OrgCheck | None:
+    """The last check, when it was of this org and holds some changes back; else None."""
+    check = last_check(store)
+    if check is None or not check.held_types or check.instance_url != instance_url:
+        return None
+    return check
+
+
 def keep_check(store, check: OrgCheck) -> None:
     store.set_sync_value(STATE_KEY, json.dumps(check.to_json(), ensure_ascii=False))
 
@@ -166,11 +174,11 @@ def _needs(obj: ObjectMap, default: ObjectMap, needed: ObjectContract) -> list[t
             needs.append((name, wanted, READ if column in obj.read_only else SENT))
     if obj.external_id and default.external_id:
         needs.append((obj.external_id, needed.field(default.external_id), KEY))
-    extra = [*SYSTEM_FIELDS, "IsDeleted"]
-    if obj.is_event:
-        extra += [EVENT_DATE, EVENT_DURATION]
+    # What every pull and version check selects beyond the mapped fields (Event times included),
+    # and what a file's create sends.
+    extra = [*obj.query_fields(), "IsDeleted"]
     if obj.sobject == "ContentVersion":
-        extra += ["PathOnClient", "VersionData"]
+        extra += FILE_CREATE_FIELDS
     for name in extra:
         wanted = needed.field(name)
         if wanted is not None and not any(n == name for n, _, _ in needs):
@@ -311,7 +319,7 @@ def describe_check(check: OrgCheck) -> str:
     return "\n".join(lines)
 
 
-def suggest_mapping(client: SalesforceClient, mapping: Mapping, check: OrgCheck) -> str:
+def suggest_mapping(client: SalesforceClient, mapping: Mapping, check: OrgCheck, mapping_path: str) -> str:
     """A mapping.toml proposal for fields the org lacks under the app's names but has under another, matched
     by label. For a person to review; nothing is written."""
     import difflib
@@ -346,15 +354,9 @@ def suggest_mapping(client: SalesforceClient, mapping: Mapping, check: OrgCheck)
             else:
                 unmatched.append(f"# {obj.sobject}.{name} ({label}): no field with a matching label")
     out = ["# A mapping.toml proposed by 'ascms-tui doctor --suggest-mapping' from the org's field labels.",
-           f"# Review every line, then save it as {_mapping_path()}; nothing was written."]
+           f"# Review every line, then save it as {mapping_path}; nothing was written."]
     for record_type, lines in sections.items():
         out += ["", f"[{record_type}.fields]", *lines]
     if unmatched:
         out += ["", *unmatched]
     return "\n".join(out)
-
-
-def _mapping_path() -> str:
-    from .commands import tokens_folder
-
-    return str(tokens_folder() / "mapping.toml")

@@ -115,10 +115,10 @@ class SyncEngine:
 
     def _held_types(self, client: SalesforceClient) -> set[str]:
         """Record types the last org check found broken, described again now: those still broken wait."""
-        from .doctor import check_org, keep_check, last_check
+        from .doctor import check_org, holding_check, keep_check
 
-        check = last_check(self.store)
-        if check is None or not check.held_types or check.instance_url != client.session.instance_url:
+        check = holding_check(self.store, client.session.instance_url)
+        if check is None:
             return set()
         check = check.merged(check_org(client, self.mapping, record_types=check.held_types))
         keep_check(self.store, check)
@@ -129,10 +129,10 @@ class SyncEngine:
         summary.queued, summary.set_aside, summary.conflicts = counts["queued"], counts["set_aside"], counts["conflicts"]
         # Every central record still not taken in, this run's or an earlier one's: each keeps exit 1.
         summary.skipped = [row["reason"] for row in self.store.skipped_records()]
-        from .doctor import last_check
+        from .doctor import holding_check
 
-        check = last_check(self.store)
-        if check is not None and check.held_types and check.instance_url == self.session.instance_url:
+        check = holding_check(self.store, self.session.instance_url)
+        if check is not None:
             waiting = [c for c in self.store.open_changes() if c.record_type in check.held_types]
             summary.held = len(waiting)
             if waiting:

@@ -35,6 +35,8 @@ SYSTEM_FIELDS = ("Id", "SystemModstamp", "CreatedDate")
 EVENT_DATE = "ActivityDate"
 EVENT_DURATION = "DurationInMinutes"
 EVENT_TIMING = ("start", "end", "all_day")
+# What a file's create sends besides its mapped fields: the document's name and content.
+FILE_CREATE_FIELDS = ("PathOnClient", "VersionData")
 DAY_MINUTES = 24 * 60
 
 
